@@ -1,0 +1,198 @@
+//! The [`Function`] trait and [`Functions`], the registry every caller goes through.
+//!
+//! A Lua `funcs.call`, a WASM guest's `funcs` import, an HTTP endpoint and the CLI all
+//! call [`Functions::call`]: one path that validates the target, checks `funcs.call`
+//! in the caller's context, applies the caller's deadline and runs the callee in a child
+//! context.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use parking_lot::RwLock;
+
+use crate::{CallContext, EntryId, Error, ErrorKind, Result, Value};
+
+/// A boxed, sendable future.
+pub type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;
+
+/// Something callable by id: a Lua function entry, a WASM function, a process bridge.
+pub trait Function: Send + Sync + 'static {
+    /// Runs one call. `cx` is already the callee's context.
+    fn call(&self, cx: CallContext, args: Vec<Value>) -> BoxFuture<Result<Value>>;
+}
+
+/// The function registry: entry id to [`Function`].
+#[derive(Default)]
+pub struct Functions {
+    map: RwLock<HashMap<Box<str>, Registered>>,
+}
+
+#[derive(Clone)]
+struct Registered {
+    id: EntryId,
+    function: Arc<dyn Function>,
+}
+
+impl Functions {
+    /// An empty registry.
+    pub fn new() -> Functions {
+        Functions::default()
+    }
+
+    /// Registers `function` under `id`, replacing (and returning) any previous one.
+    pub fn register(&self, id: EntryId, function: Arc<dyn Function>) -> Option<Arc<dyn Function>> {
+        let key: Box<str> = id.as_str().into();
+        self.map
+            .write()
+            .insert(key, Registered { id, function })
+            .map(|r| r.function)
+    }
+
+    /// Removes the function `id`.
+    pub fn unregister(&self, id: &str) -> Option<Arc<dyn Function>> {
+        self.map.write().remove(id).map(|r| r.function)
+    }
+
+    /// True when `id` is registered.
+    pub fn contains(&self, id: &str) -> bool {
+        self.map.read().contains_key(id)
+    }
+
+    /// The ids of every registered function, sorted.
+    pub fn ids(&self) -> Vec<EntryId> {
+        let mut ids: Vec<_> = self.map.read().values().map(|r| r.id.clone()).collect();
+        ids.sort();
+        ids
+    }
+
+    /// Calls `target` with `args` on behalf of the caller `cx`.
+    ///
+    /// Errors: Invalid for a malformed id, PermissionDenied when `funcs.call` on the
+    /// target is not allowed (the target never runs), NotFound for an unknown target,
+    /// Timeout when the caller's deadline passes, else whatever the callee returns.
+    pub async fn call(&self, cx: &CallContext, target: &str, args: Vec<Value>) -> Result<Value> {
+        validate_target(target)?;
+        cx.check("funcs.call", target)
+            .map_err(|_| Error::permission_denied(format!("not allowed: {target}")))?;
+        let registered = self.map.read().get(target).cloned().ok_or_else(|| {
+            Error::not_found(format!("no handler registered for target: {target}"))
+        })?;
+        let child = cx.for_call(&registered.id);
+        let call = registered.function.call(child, args);
+        match cx.deadline() {
+            None => call.await,
+            Some(deadline) => tokio::time::timeout_at(deadline.into(), call)
+                .await
+                .unwrap_or_else(|_| {
+                    Err(Error::new(
+                        ErrorKind::Timeout,
+                        format!("call to {target} exceeded the caller's deadline"),
+                    ))
+                }),
+        }
+    }
+}
+
+/// Checks the `ns:name` form without allocating (the messages of `EntryId::parse`).
+fn validate_target(target: &str) -> Result<()> {
+    match target.find(':') {
+        _ if target.is_empty() => EntryId::parse(target).map(drop),
+        Some(colon) if colon > 0 && colon + 1 < target.len() => Ok(()),
+        _ => EntryId::parse(target).map(drop),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Map;
+    use crate::security::{Actor, Scope};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    struct Echo(Arc<AtomicUsize>);
+
+    impl Function for Echo {
+        fn call(&self, cx: CallContext, args: Vec<Value>) -> BoxFuture<Result<Value>> {
+            self.0.fetch_add(1, Ordering::SeqCst);
+            let entry = cx.entry().map(|e| e.to_string());
+            Box::pin(async move {
+                let mut out = args;
+                out.push(Value::from(entry));
+                Ok(Value::array(out))
+            })
+        }
+    }
+
+    struct Sleeper;
+
+    impl Function for Sleeper {
+        fn call(&self, _: CallContext, _: Vec<Value>) -> BoxFuture<Result<Value>> {
+            Box::pin(async {
+                tokio::time::sleep(std::time::Duration::from_secs(5)).await;
+                Ok(Value::Nil)
+            })
+        }
+    }
+
+    fn registry(counter: &Arc<AtomicUsize>) -> Functions {
+        let f = Functions::new();
+        f.register(EntryId::new("app", "echo"), Arc::new(Echo(counter.clone())));
+        f.register(EntryId::new("app", "sleep"), Arc::new(Sleeper));
+        f
+    }
+
+    #[tokio::test]
+    async fn call_runs_the_callee_in_a_child_context() {
+        let n = Arc::new(AtomicUsize::new(0));
+        let f = registry(&n);
+        let out = f
+            .call(&CallContext::root(false), "app:echo", vec![Value::Int(1)])
+            .await
+            .unwrap();
+        assert_eq!(
+            out,
+            Value::array(vec![Value::Int(1), Value::str("app:echo")])
+        );
+    }
+
+    #[tokio::test]
+    async fn bad_targets_are_invalid_or_not_found() {
+        let n = Arc::new(AtomicUsize::new(0));
+        let f = registry(&n);
+        let cx = CallContext::root(false);
+        for (target, kind) in [
+            ("", ErrorKind::Invalid),
+            ("echo", ErrorKind::Invalid),
+            ("app:", ErrorKind::Invalid),
+            ("app:missing", ErrorKind::NotFound),
+        ] {
+            let err = f.call(&cx, target, vec![]).await.unwrap_err();
+            assert_eq!(err.kind(), kind, "{target}: {err}");
+        }
+    }
+
+    #[tokio::test]
+    async fn denied_call_never_runs_the_target() {
+        let n = Arc::new(AtomicUsize::new(0));
+        let f = registry(&n);
+        let cx = CallContext::root(false)
+            .with_actor(Some(Actor::new("eve", Map::new())))
+            .with_scope(Some(Scope::default()));
+        let err = f.call(&cx, "app:echo", vec![]).await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::PermissionDenied);
+        assert_eq!(err.message(), "not allowed: app:echo");
+        assert_eq!(n.load(Ordering::SeqCst), 0);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn caller_deadline_bounds_the_call() {
+        let n = Arc::new(AtomicUsize::new(0));
+        let f = registry(&n);
+        let cx = CallContext::root(false)
+            .with_deadline(std::time::Instant::now() + std::time::Duration::from_millis(10));
+        let err = f.call(&cx, "app:sleep", vec![]).await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Timeout);
+    }
+}
