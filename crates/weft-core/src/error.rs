@@ -6,6 +6,9 @@ use std::sync::Arc;
 
 use crate::Value;
 
+/// The context prefix that marks which entry field an error is about (`field pool.size`).
+pub const FIELD_PREFIX: &str = "field ";
+
 /// The result type of weft calls.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
@@ -158,6 +161,11 @@ impl Error {
     pub fn context(mut self, ctx: impl Into<String>) -> Error {
         self.context.insert(0, ctx.into());
         self
+    }
+
+    /// Marks the error as being about the entry field `path` (boot reports it as the field).
+    pub fn in_field(self, path: impl std::fmt::Display) -> Error {
+        self.context(format!("{FIELD_PREFIX}{path}"))
     }
 
     /// The kind.

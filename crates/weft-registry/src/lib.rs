@@ -1,1 +1,37 @@
-//! placeholder
+//! weft-registry: loading a Wippy-format app and the entry store it boots into.
+//!
+//! - [`load_app`]: `.wippy.yaml` ([`Config`]), `wippy.lock`, the definition-file walk,
+//!   `file://` interpolation, duplicates, overrides and dependency order → [`App`]. Every
+//!   problem of a load is collected into [`LoadErrors`].
+//! - [`Registry`]: the entry store the running app reads (`registry.get` / `find`).
+//! - [`boot`]: applies an [`App`]'s entries through the engines' [`KindHandler`]s.
+//!
+//! Where weft differs from Wippy here:
+//! - without a `wippy.lock`, entries load from `./src` if it exists, else from the root
+//!   (Wippy boots an empty registry);
+//! - a file with `entries:` or `name` + `kind` but no namespace is an error (Wippy skips
+//!   it silently), and any broken file fails the load (Wippy logs and skips it);
+//! - hidden files and directories are not walked;
+//! - unknown entry kinds fail the boot at once, listing them all, unless skipped.
+
+mod boot;
+mod config;
+mod definition;
+mod entry;
+mod error;
+mod load;
+mod order;
+mod overrides;
+mod registry;
+mod yaml;
+
+#[cfg(test)]
+mod testutil;
+
+pub use boot::{BootOptions, BootReport, INTERNAL_KINDS, KindHandler, boot};
+pub use config::{Config, parse_go_duration};
+pub use entry::{Entry, EntryError, Source};
+pub use error::{LoadError, LoadErrors, UnknownKind};
+pub use load::{App, LoadOptions, load_app};
+pub use order::dependencies;
+pub use registry::{FindResult, Registry};

@@ -1,0 +1,159 @@
+//! Deep copies between Lua values and [`Value`]s.
+//!
+//! Nothing of a VM escapes: tables are copied recursively, error objects become
+//! [`Value::Error`], other userdata, functions and threads become their string form.
+//! A table with a positive sequence length is an array (elements `1..n`; other keys are
+//! dropped, as in Wippy); any other table is a map with stringified keys.
+
+use std::sync::Arc;
+
+use mlua::{Lua, Value as LuaValue};
+use weft_core::{Error, Map, Value};
+
+use crate::errors::{self, LuaError};
+
+/// How deep a table may nest before conversion fails (cycles end here too).
+pub const MAX_DEPTH: usize = 128;
+
+/// Copies a Lua value into a [`Value`].
+pub fn to_value(v: &LuaValue) -> Result<Value, Error> {
+    convert_in(v, 0)
+}
+
+/// Copies a [`Value`] into a Lua value of `lua`.
+pub fn to_lua(lua: &Lua, v: &Value) -> mlua::Result<LuaValue> {
+    Ok(match v {
+        Value::Nil => LuaValue::Nil,
+        Value::Bool(b) => LuaValue::Boolean(*b),
+        Value::Int(i) => LuaValue::Integer(*i),
+        Value::Float(f) => LuaValue::Number(*f),
+        Value::Str(b) => LuaValue::String(lua.create_string(b)?),
+        Value::Array(items) => {
+            let t = lua.create_table_with_capacity(items.len(), 0)?;
+            for (i, item) in items.iter().enumerate() {
+                t.raw_set(i + 1, to_lua(lua, item)?)?;
+            }
+            LuaValue::Table(t)
+        }
+        Value::Map(m) => {
+            let t = lua.create_table_with_capacity(0, m.len())?;
+            for (k, item) in m.iter() {
+                t.raw_set(k.as_str(), to_lua(lua, item)?)?;
+            }
+            LuaValue::Table(t)
+        }
+        Value::Error(e) => errors::push(lua, (**e).clone())?,
+    })
+}
+
+/// Copies a list of values into Lua values.
+pub fn to_lua_multi(lua: &Lua, values: &[Value]) -> mlua::Result<mlua::MultiValue> {
+    values.iter().map(|v| to_lua(lua, v)).collect()
+}
+
+fn convert_in(v: &LuaValue, depth: usize) -> Result<Value, Error> {
+    Ok(match v {
+        LuaValue::Nil => Value::Nil,
+        LuaValue::Boolean(b) => Value::Bool(*b),
+        LuaValue::Integer(i) => Value::Int(*i),
+        LuaValue::Number(f) => Value::Float(*f),
+        LuaValue::String(s) => Value::bytes(s.as_bytes().to_vec()),
+        LuaValue::Table(t) => {
+            if depth >= MAX_DEPTH {
+                return Err(Error::invalid(format!(
+                    "table nested deeper than {MAX_DEPTH} levels (a cycle?)"
+                )));
+            }
+            let len = t.raw_len();
+            if len > 0 {
+                let mut items = Vec::with_capacity(len);
+                for i in 1..=len {
+                    let item: LuaValue = t.raw_get(i).map_err(|e| errors::from_mlua(&e))?;
+                    items.push(convert_in(&item, depth + 1)?);
+                }
+                Value::Array(Arc::new(items))
+            } else {
+                let mut map = Map::new();
+                for pair in t.pairs::<LuaValue, LuaValue>() {
+                    let (k, item) = pair.map_err(|e| errors::from_mlua(&e))?;
+                    map.insert(key_string(&k), convert_in(&item, depth + 1)?);
+                }
+                Value::map(map)
+            }
+        }
+        LuaValue::UserData(ud) => match ud.borrow::<LuaError>() {
+            Ok(e) => Value::Error(e.0.clone()),
+            Err(_) => Value::str(v.to_string().unwrap_or_else(|_| "userdata".into())),
+        },
+        LuaValue::Error(e) => Value::from(errors::from_mlua(e)),
+        other => Value::str(
+            other
+                .to_string()
+                .unwrap_or_else(|_| other.type_name().into()),
+        ),
+    })
+}
+
+/// A table key as a map key: strings as they are, numbers and booleans as text.
+fn key_string(k: &LuaValue) -> String {
+    match k {
+        LuaValue::String(s) => s.to_string_lossy(),
+        LuaValue::Integer(i) => i.to_string(),
+        LuaValue::Number(f) => Value::Float(*f).to_display_string(),
+        LuaValue::Boolean(b) => b.to_string(),
+        other => other
+            .to_string()
+            .unwrap_or_else(|_| other.type_name().into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn eval(lua: &Lua, code: &str) -> Value {
+        to_value(&lua.load(code).eval::<LuaValue>().unwrap()).unwrap()
+    }
+
+    #[test]
+    fn tables_become_arrays_or_maps() {
+        let lua = Lua::new();
+        assert_eq!(
+            eval(&lua, "return {1, 'a', true}"),
+            Value::array(vec![Value::Int(1), Value::str("a"), Value::Bool(true)])
+        );
+        let m = eval(&lua, "return {name = 'x', [3] = 1.5}");
+        assert_eq!(m.get("name").unwrap().as_str(), Some("x"));
+        assert_eq!(m.get("3"), Some(&Value::Float(1.5)));
+        assert_eq!(eval(&lua, "return {}"), Value::map(Map::new()));
+        // non-sequence keys of an array are dropped, as in Wippy
+        assert_eq!(
+            eval(&lua, "return {1, 2, x = 3}").as_array().unwrap().len(),
+            2
+        );
+    }
+
+    #[test]
+    fn round_trip_keeps_nesting_and_bytes() {
+        let lua = Lua::new();
+        let v = eval(&lua, "return {a = {b = {1, 2}}, s = '\\0\\255'}");
+        let back = to_lua(&lua, &v).unwrap();
+        assert_eq!(to_value(&back).unwrap(), v);
+        assert_eq!(v.get("s").unwrap().as_bytes(), Some(&[0u8, 255][..]));
+    }
+
+    #[test]
+    fn cycles_are_an_error_not_a_hang() {
+        let lua = Lua::new();
+        let t: LuaValue = lua.load("local t = {} t.self = t return t").eval().unwrap();
+        let err = to_value(&t).unwrap_err();
+        assert!(err.message().contains("nested deeper"), "{err}");
+    }
+
+    #[test]
+    fn functions_become_their_string_form() {
+        let lua = Lua::new();
+        let v = eval(&lua, "return print");
+        assert!(v.as_str().unwrap().starts_with("function"));
+    }
+}

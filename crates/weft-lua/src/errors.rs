@@ -1,0 +1,303 @@
+//! Error objects in Lua: the `errors` global and the conversions between Lua errors and
+//! [`weft_core::Error`].
+//!
+//! An error object is a [`LuaError`] userdata; its kind, retryable flag and details
+//! survive `funcs.call`, process exits and `error(obj)` (entry methods run under an
+//! `xpcall` trampoline that hands back the raised value untouched).
+
+use std::sync::Arc;
+
+use mlua::{AnyUserData, Lua, MetaMethod, Table, UserData, UserDataMethods, Value as LuaValue};
+use weft_core::{Error, ErrorKind};
+
+use crate::convert;
+
+/// A Lua error object.
+#[derive(Clone)]
+pub struct LuaError(pub Arc<Error>);
+
+impl UserData for LuaError {
+    fn add_methods<M: UserDataMethods<Self>>(methods: &mut M) {
+        methods.add_method("kind", |_, this, ()| Ok(this.0.kind().as_str()));
+        methods.add_method("message", |_, this, ()| Ok(this.0.message().to_string()));
+        methods.add_method("retryable", |_, this, ()| Ok(this.0.retryable()));
+        methods.add_method("details", |lua, this, ()| match this.0.details() {
+            Some(d) => convert::to_lua(lua, d),
+            None => Ok(LuaValue::Nil),
+        });
+        methods.add_method("stack", |_, this, ()| {
+            Ok(this.0.stack().unwrap_or_default().to_string())
+        });
+        methods.add_meta_method(MetaMethod::ToString, |_, this, ()| Ok(this.0.to_string()));
+        methods.add_meta_function(MetaMethod::Concat, |_, (a, b): (LuaValue, LuaValue)| {
+            Ok(format!("{}{}", concat_part(&a)?, concat_part(&b)?))
+        });
+        methods.add_meta_method(MetaMethod::Eq, |_, this, other: AnyUserData| {
+            Ok(other
+                .borrow::<LuaError>()
+                .is_ok_and(|o| Arc::ptr_eq(&o.0, &this.0)))
+        });
+    }
+}
+
+/// Pushes `err` into `lua` as an error object.
+pub fn push(lua: &Lua, err: Error) -> mlua::Result<LuaValue> {
+    lua.create_userdata(LuaError(Arc::new(err)))
+        .map(LuaValue::UserData)
+}
+
+/// The `nil, err` pair that module functions return on failure.
+pub fn fail(lua: &Lua, err: Error) -> mlua::Result<(LuaValue, LuaValue)> {
+    Ok((LuaValue::Nil, push(lua, err)?))
+}
+
+/// Converts an mlua error (a raised error that crossed into Rust) to a weft error.
+pub fn from_mlua(e: &mlua::Error) -> Error {
+    match e {
+        mlua::Error::CallbackError { cause, .. } => from_mlua(cause),
+        mlua::Error::WithContext { context, cause } => from_mlua(cause).context(context.clone()),
+        mlua::Error::ExternalError(inner) => match inner.downcast_ref::<Error>() {
+            Some(err) => err.clone(),
+            None => Error::new(ErrorKind::Unknown, inner.to_string()),
+        },
+        mlua::Error::RuntimeError(msg) => Error::new(ErrorKind::Unknown, msg.clone()),
+        mlua::Error::SyntaxError { message, .. } => Error::invalid(message.clone()),
+        mlua::Error::MemoryError(msg) => Error::internal(format!("out of memory: {msg}")),
+        other => Error::internal(other.to_string()),
+    }
+}
+
+/// Converts a raised Lua value (caught by the trampoline) to a weft error.
+pub fn from_raised(v: &LuaValue) -> Error {
+    match v {
+        LuaValue::UserData(ud) => match ud.borrow::<LuaError>() {
+            Ok(e) => (*e.0).clone(),
+            Err(_) => Error::new(ErrorKind::Unknown, lua_text(v)),
+        },
+        LuaValue::Error(e) => from_mlua(e),
+        LuaValue::String(s) => Error::new(ErrorKind::Unknown, s.to_string_lossy()),
+        other => Error::new(ErrorKind::Unknown, lua_text(other)),
+    }
+}
+
+/// Reads an error object or a message string (the second return value convention).
+pub fn from_return(v: &LuaValue) -> Option<Error> {
+    match v {
+        LuaValue::Nil | LuaValue::Boolean(false) => None,
+        LuaValue::String(_) | LuaValue::Error(_) => Some(from_raised(v)),
+        LuaValue::UserData(ud) if ud.is::<LuaError>() => Some(from_raised(v)),
+        _ => None,
+    }
+}
+
+/// Installs the `errors` global.
+pub fn install(lua: &Lua) -> mlua::Result<()> {
+    let t = lua.create_table()?;
+    for kind in ErrorKind::ALL {
+        t.set(constant_name(kind), kind.as_str())?;
+    }
+    t.set("new", lua.create_function(new)?)?;
+    t.set(
+        "wrap",
+        lua.create_function(|lua, (err, ctx): (LuaValue, Option<String>)| {
+            if err.is_nil() {
+                return Ok(LuaValue::Nil);
+            }
+            let base = from_raised(&err);
+            push(
+                lua,
+                match ctx {
+                    Some(ctx) => base.context(ctx),
+                    None => base,
+                },
+            )
+        })?,
+    )?;
+    t.set(
+        "is",
+        lua.create_function(|_, (v, kind): (LuaValue, String)| {
+            Ok(as_error(&v).is_some_and(|e| e.kind().as_str() == kind))
+        })?,
+    )?;
+    t.set(
+        "call_stack",
+        lua.create_function(|lua, v: LuaValue| {
+            let Some(err) = as_error(&v) else {
+                return Ok(LuaValue::Nil);
+            };
+            let Some(stack) = err.stack() else {
+                return Ok(LuaValue::Nil);
+            };
+            let frames = lua.create_table()?;
+            for line in stack.lines().map(str::trim).filter(|l| !l.is_empty()) {
+                let frame = lua.create_table()?;
+                let (source, rest) = line.split_once(':').unwrap_or((line, ""));
+                let (lineno, name) = rest.split_once(':').unwrap_or((rest, ""));
+                frame.set("source", source)?;
+                frame.set("line", lineno.parse::<i64>().ok())?;
+                frame.set("name", name.trim())?;
+                frames.push(frame)?;
+            }
+            let out = lua.create_table()?;
+            out.set("thread", "main")?;
+            out.set("frames", frames)?;
+            Ok(LuaValue::Table(out))
+        })?,
+    )?;
+    lua.globals().set("errors", t)
+}
+
+/// `errors.new(msg)` or `errors.new({message, kind, retryable, details})`.
+fn new(lua: &Lua, arg: LuaValue) -> mlua::Result<LuaValue> {
+    let err = match &arg {
+        LuaValue::String(s) => Error::new(ErrorKind::Unknown, s.to_string_lossy()),
+        LuaValue::Table(t) => from_table(t)?,
+        LuaValue::UserData(_) | LuaValue::Error(_) => from_raised(&arg),
+        other => {
+            return Err(mlua::Error::external(Error::invalid(format!(
+                "errors.new expects a message string or a table, got {}",
+                other.type_name()
+            ))));
+        }
+    };
+    push(lua, err)
+}
+
+fn from_table(t: &Table) -> mlua::Result<Error> {
+    let message: Option<String> = t.get("message")?;
+    let kind_name: Option<String> = t.get("kind")?;
+    let kind = match kind_name.as_deref() {
+        None => ErrorKind::Unknown,
+        Some(name) => ErrorKind::parse(name).ok_or_else(|| {
+            mlua::Error::external(Error::invalid(format!("unknown error kind: {name}")))
+        })?,
+    };
+    let retryable: Option<bool> = t.get("retryable")?;
+    let details: LuaValue = t.get("details")?;
+    let details = if details.is_nil() {
+        None
+    } else {
+        Some(convert::to_value(&details).map_err(mlua::Error::external)?)
+    };
+    Ok(Error::new(kind, message.unwrap_or_default())
+        .with_retryable(retryable)
+        .with_details(details))
+}
+
+/// The error inside an error object (`None` for anything else).
+pub fn as_error(v: &LuaValue) -> Option<Error> {
+    match v {
+        LuaValue::UserData(ud) => ud.borrow::<LuaError>().ok().map(|e| (*e.0).clone()),
+        LuaValue::Error(e) => Some(from_mlua(e)),
+        _ => None,
+    }
+}
+
+fn concat_part(v: &LuaValue) -> mlua::Result<String> {
+    match v {
+        LuaValue::String(s) => Ok(s.to_string_lossy()),
+        LuaValue::Integer(_) | LuaValue::Number(_) => Ok(lua_text(v)),
+        LuaValue::UserData(ud) if ud.is::<LuaError>() => Ok(from_raised(v).to_string()),
+        other => Err(mlua::Error::runtime(format!(
+            "attempt to concatenate a {} value",
+            other.type_name()
+        ))),
+    }
+}
+
+fn lua_text(v: &LuaValue) -> String {
+    v.to_string().unwrap_or_else(|_| v.type_name().to_string())
+}
+
+fn constant_name(kind: ErrorKind) -> &'static str {
+    match kind {
+        ErrorKind::Unknown => "UNKNOWN",
+        ErrorKind::NotFound => "NOT_FOUND",
+        ErrorKind::AlreadyExists => "ALREADY_EXISTS",
+        ErrorKind::Invalid => "INVALID",
+        ErrorKind::PermissionDenied => "PERMISSION_DENIED",
+        ErrorKind::Unavailable => "UNAVAILABLE",
+        ErrorKind::Internal => "INTERNAL",
+        ErrorKind::Canceled => "CANCELED",
+        ErrorKind::Conflict => "CONFLICT",
+        ErrorKind::Timeout => "TIMEOUT",
+        ErrorKind::RateLimited => "RATE_LIMITED",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lua() -> Lua {
+        let lua = Lua::new();
+        install(&lua).unwrap();
+        lua
+    }
+
+    #[test]
+    fn table_form_keeps_kind_retryable_and_details() {
+        let lua = lua();
+        let (kind, msg, retry, detail): (String, String, bool, i64) = lua
+            .load(
+                "local e = errors.new({message = 'gone', kind = errors.NOT_FOUND, retryable = true, details = {n = 3}})
+                 return e:kind(), e:message(), e:retryable(), e:details().n",
+            )
+            .eval()
+            .unwrap();
+        assert_eq!(
+            (kind.as_str(), msg.as_str(), retry, detail),
+            ("NotFound", "gone", true, 3)
+        );
+    }
+
+    #[test]
+    fn wrap_keeps_inner_message_and_prefixes_the_string_form() {
+        let lua = lua();
+        let (msg, text, kind): (String, String, String) = lua
+            .load(
+                "local e = errors.wrap(errors.new({message = 'inner', kind = 'Invalid'}), 'outer')
+                 return e:message(), tostring(e), e:kind()",
+            )
+            .eval()
+            .unwrap();
+        assert_eq!(
+            (msg.as_str(), text.as_str(), kind.as_str()),
+            ("inner", "outer: inner", "Invalid")
+        );
+    }
+
+    #[test]
+    fn is_and_concat_and_unknown_kind() {
+        let lua = lua();
+        let (is, not, cat): (bool, bool, String) = lua
+            .load(
+                "local e = errors.new({message = 'x', kind = 'Timeout'})
+                 return errors.is(e, errors.TIMEOUT), errors.is('x', 'Timeout'), 'a: ' .. e .. '!'",
+            )
+            .eval()
+            .unwrap();
+        assert!(is && !not);
+        assert_eq!(cat, "a: x!");
+        let err = lua
+            .load("errors.new({message = 'x', kind = 'Weird'})")
+            .exec()
+            .unwrap_err();
+        assert!(err.to_string().contains("unknown error kind: Weird"));
+        assert_eq!(
+            lua.load("return errors.UNKNOWN").eval::<String>().unwrap(),
+            ""
+        );
+    }
+
+    #[test]
+    fn raised_error_objects_are_recovered_whole() {
+        let lua = lua();
+        let v: LuaValue = lua
+            .load("local ok, e = pcall(error, errors.new({message = 'm', kind = 'Conflict'})) return e")
+            .eval()
+            .unwrap();
+        let e = from_raised(&v);
+        assert_eq!((e.kind(), e.message()), (ErrorKind::Conflict, "m"));
+    }
+}

@@ -1,0 +1,255 @@
+//! `funcs`: call any registry function (Lua or WASM) by id.
+//!
+//! `funcs.call` goes through [`weft_core::Functions::call`], the one path every caller
+//! uses: target validation, the `funcs.call` permission check in the caller's context,
+//! deadline, child context. Failures come back as `nil, err`, never raised.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use mlua::{Lua, MultiValue, Table, UserData, UserDataMethods, Value as LuaValue};
+use parking_lot::Mutex;
+use tokio::task::JoinHandle;
+use weft_core::{CallContext, Error, Map, Result, Value};
+
+use crate::{convert, errors, frame};
+
+/// Builds the `funcs` module table.
+pub fn module(lua: &Lua) -> mlua::Result<Table> {
+    let t = lua.create_table()?;
+    t.set(
+        "call",
+        lua.create_async_function(|lua, (target, args): (LuaValue, MultiValue)| async move {
+            let cx = frame::current(&lua);
+            call(&lua, cx, target, args).await
+        })?,
+    )?;
+    t.set(
+        "async",
+        lua.create_function(|lua, (target, args): (LuaValue, MultiValue)| {
+            let cx = frame::current(lua);
+            start(lua, cx, target, args)
+        })?,
+    )?;
+    t.set("new", lua.create_function(|_, ()| Ok(Executor::default()))?)?;
+    Ok(t)
+}
+
+/// An immutable call builder: `funcs.new():with_context{...}:call(...)`.
+#[derive(Clone, Default)]
+struct Executor {
+    values: Map,
+    timeout: Option<std::time::Duration>,
+}
+
+impl Executor {
+    /// The caller's frame with this executor's values and deadline applied.
+    fn context(&self, lua: &Lua) -> CallContext {
+        let mut cx = frame::current(lua);
+        if !self.values.is_empty() {
+            cx = cx.with_values(&self.values);
+        }
+        if let Some(timeout) = self.timeout {
+            cx = cx.with_deadline(Instant::now() + timeout);
+        }
+        cx
+    }
+}
+
+impl UserData for Executor {
+    fn add_methods<M: UserDataMethods<Self>>(methods: &mut M) {
+        methods.add_method("with_context", |lua, this, values: Table| {
+            if let Err(e) = frame::current(lua).check("funcs.context", "context") {
+                return Ok((LuaValue::Nil, errors::push(lua, e)?));
+            }
+            let mut next = this.clone();
+            let values =
+                convert::to_value(&LuaValue::Table(values)).map_err(mlua::Error::external)?;
+            if let Some(map) = values.as_map() {
+                next.values
+                    .extend(map.iter().map(|(k, v)| (k.clone(), v.clone())));
+            }
+            Ok((
+                LuaValue::UserData(lua.create_userdata(next)?),
+                LuaValue::Nil,
+            ))
+        });
+        methods.add_method("with_options", |_, this, options: Table| {
+            let mut next = this.clone();
+            for pair in options.pairs::<String, LuaValue>() {
+                let (key, value) = pair?;
+                match key.as_str() {
+                    "timeout" => {
+                        let nanos = crate::modules::time::parse_duration_arg(&value)
+                            .map_err(mlua::Error::external)?;
+                        if nanos <= 0 {
+                            return Err(mlua::Error::external(Error::invalid(
+                                "timeout must be a positive duration",
+                            )));
+                        }
+                        next.timeout = Some(std::time::Duration::from_nanos(nanos as u64));
+                    }
+                    other => {
+                        return Err(mlua::Error::external(Error::invalid(format!(
+                            "unknown call option {other:?} (supported: timeout)"
+                        ))));
+                    }
+                }
+            }
+            Ok(next)
+        });
+        methods.add_async_method(
+            "call",
+            |lua, this, (target, args): (LuaValue, MultiValue)| async move {
+                let cx = this.context(&lua);
+                call(&lua, cx, target, args).await
+            },
+        );
+        methods.add_method(
+            "async",
+            |lua, this, (target, args): (LuaValue, MultiValue)| {
+                start(lua, this.context(lua), target, args)
+            },
+        );
+    }
+}
+
+/// The state of a call started with `funcs.async`.
+#[derive(Default)]
+struct FutureState {
+    outcome: Option<Result<Value>>,
+    canceled: bool,
+    task: Option<JoinHandle<()>>,
+}
+
+/// A started call (`funcs.async`).
+#[derive(Clone)]
+struct CallFuture(Arc<Mutex<FutureState>>);
+
+impl UserData for CallFuture {
+    fn add_methods<M: UserDataMethods<Self>>(methods: &mut M) {
+        methods.add_method("is_complete", |_, this, ()| {
+            Ok(this.0.lock().outcome.is_some())
+        });
+        methods.add_method("is_canceled", |_, this, ()| Ok(this.0.lock().canceled));
+        methods.add_method("result", |lua, this, ()| {
+            let state = this.0.lock();
+            match &state.outcome {
+                None => Ok((LuaValue::Nil, LuaValue::Nil)),
+                Some(Ok(v)) => Ok((
+                    LuaValue::UserData(lua.create_userdata(Payload(v.clone()))?),
+                    LuaValue::Nil,
+                )),
+                Some(Err(e)) => errors::fail(lua, e.clone()),
+            }
+        });
+        methods.add_method("error", |lua, this, ()| {
+            let state = this.0.lock();
+            match &state.outcome {
+                Some(Err(e)) => Ok((errors::push(lua, e.clone())?, true)),
+                _ => Ok((LuaValue::Nil, false)),
+            }
+        });
+        methods.add_method("cancel", |_, this, ()| {
+            let mut state = this.0.lock();
+            if state.outcome.is_none() {
+                if let Some(task) = state.task.take() {
+                    task.abort();
+                }
+                state.canceled = true;
+                state.outcome = Some(Err(Error::canceled("call canceled")));
+            }
+            Ok(true)
+        });
+    }
+}
+
+/// A result value as Wippy's Payload: `p:data()`.
+struct Payload(Value);
+
+impl UserData for Payload {
+    fn add_methods<M: UserDataMethods<Self>>(methods: &mut M) {
+        methods.add_method("data", |lua, this, ()| {
+            Ok((convert::to_lua(lua, &this.0)?, LuaValue::Nil))
+        });
+        methods.add_method("unmarshal", |lua, this, ()| {
+            Ok((convert::to_lua(lua, &this.0)?, LuaValue::Nil))
+        });
+        methods.add_method("get_format", |_, _, ()| Ok("lua/any"));
+    }
+}
+
+/// Runs one call in `cx`: `value, nil` or `nil, err`.
+async fn call(
+    lua: &Lua,
+    cx: CallContext,
+    target: LuaValue,
+    args: MultiValue,
+) -> mlua::Result<(LuaValue, LuaValue)> {
+    let (target, args) = match prepare(target, &args) {
+        Ok(prepared) => prepared,
+        Err(e) => return errors::fail(lua, e),
+    };
+    let rt = frame::runtime(lua);
+    match rt.functions.call(&cx, &target, args).await {
+        Ok(v) => Ok((convert::to_lua(lua, &v)?, LuaValue::Nil)),
+        Err(e) => errors::fail(lua, e),
+    }
+}
+
+/// Starts a call on its own task: `Future, nil` or `nil, err`.
+fn start(
+    lua: &Lua,
+    cx: CallContext,
+    target: LuaValue,
+    args: MultiValue,
+) -> mlua::Result<(LuaValue, LuaValue)> {
+    let (target, args) = match prepare(target, &args) {
+        Ok(prepared) => prepared,
+        Err(e) => return errors::fail(lua, e),
+    };
+    if let Err(e) = weft_core::EntryId::parse(&target) {
+        return errors::fail(lua, e);
+    }
+    if cx.check("funcs.call", &target).is_err() {
+        return errors::fail(
+            lua,
+            Error::permission_denied(format!("not allowed: {target}")),
+        );
+    }
+    let rt = frame::runtime(lua);
+    let state = Arc::new(Mutex::new(FutureState::default()));
+    let shared = state.clone();
+    let task = tokio::spawn(async move {
+        let outcome = rt.functions.call(&cx, &target, args).await;
+        let mut state = shared.lock();
+        if state.outcome.is_none() {
+            state.outcome = Some(outcome);
+        }
+    });
+    state.lock().task = Some(task);
+    Ok((
+        LuaValue::UserData(lua.create_userdata(CallFuture(state))?),
+        LuaValue::Nil,
+    ))
+}
+
+/// Validates the target type and copies the arguments out of the VM.
+fn prepare(target: LuaValue, args: &MultiValue) -> Result<(String, Vec<Value>)> {
+    let target = match target {
+        LuaValue::String(s) => s.to_string_lossy(),
+        LuaValue::Nil => String::new(),
+        other => {
+            return Err(Error::invalid(format!(
+                "function ID must be a string, got {}",
+                other.type_name()
+            )));
+        }
+    };
+    let args = args
+        .iter()
+        .enumerate()
+        .map(|(i, a)| convert::to_value(a).map_err(|e| e.context(format!("argument {}", i + 1))))
+        .collect::<Result<Vec<_>>>()?;
+    Ok((target, args))
+}

@@ -1,0 +1,753 @@
+//! The `json` module: `encode`, `decode`, `validate` and `validate_string`.
+//!
+//! Encoding: `nil` is `null`; a table with keys exactly `1..n` is an array, one with only
+//! string keys an object (keys sorted), `{}` is `[]`; mixed or sparse tables, cycles and
+//! nesting past [`MAX_DEPTH`] raise an Internal error. Numbers print as Go's
+//! `encoding/json` does: integers as integers, floats in their shortest form without a
+//! trailing `.0` (`2.0` prints `2`, `1e21` prints `1e+21`), NaN and infinities as `null`.
+//! Error objects encode as their message, Times as RFC 3339 strings, Durations as
+//! nanoseconds.
+//!
+//! Schemas are JSON Schema (draft from `$schema`, 2020-12 by default, `format` checked),
+//! validated with the `jsonschema` crate; compiled schemas are cached by their text.
+
+use std::collections::HashMap;
+use std::ffi::c_void;
+use std::fmt::Write as _;
+use std::sync::{Arc, OnceLock};
+
+use mlua::{Lua, Table, Value as LuaValue};
+use parking_lot::Mutex;
+use serde_json::{Map as JsonMap, Number, Value as Json};
+use weft_core::{Error, Value};
+
+use crate::errors::{self, LuaError};
+use crate::modules::time::{self, Duration, Time};
+
+/// How deep tables may nest when encoding.
+pub const MAX_DEPTH: usize = 128;
+
+/// How many compiled schemas the cache keeps before it starts over.
+const SCHEMA_CACHE_SIZE: usize = 256;
+
+/// How many validation failures an error message lists.
+const MAX_REPORTED: usize = 10;
+
+/// Builds the `json` module table.
+pub fn module(lua: &Lua) -> mlua::Result<Table> {
+    let t = lua.create_table()?;
+    t.set(
+        "encode",
+        lua.create_function(|lua, v: LuaValue| {
+            let text = encode(&v).map_err(mlua::Error::external)?;
+            lua.create_string(text)
+        })?,
+    )?;
+    t.set(
+        "decode",
+        lua.create_function(|lua, v: LuaValue| {
+            let text = match &v {
+                LuaValue::String(s) if !s.as_bytes().is_empty() => s.as_bytes().to_vec(),
+                LuaValue::String(_) => {
+                    return errors::fail(lua, Error::invalid("cannot decode an empty string"));
+                }
+                other => {
+                    return errors::fail(
+                        lua,
+                        Error::invalid(format!(
+                            "json.decode expects a string, got {}",
+                            other.type_name()
+                        )),
+                    );
+                }
+            };
+            match serde_json::from_slice::<Json>(&text) {
+                Ok(json) => Ok((to_lua(lua, &json)?, LuaValue::Nil)),
+                Err(e) => errors::fail(lua, Error::internal(e.to_string())),
+            }
+        })?,
+    )?;
+    t.set(
+        "validate",
+        lua.create_function(|lua, (schema, data): (LuaValue, LuaValue)| {
+            checked(
+                lua,
+                to_json(&data).and_then(|data| validate(&schema, &data)),
+            )
+        })?,
+    )?;
+    t.set(
+        "validate_string",
+        lua.create_function(|lua, (schema, text): (LuaValue, LuaValue)| {
+            let data = match &text {
+                LuaValue::String(s) => serde_json::from_slice::<Json>(&s.as_bytes())
+                    .map_err(|e| Error::invalid(format!("invalid JSON: {e}"))),
+                other => Err(Error::invalid(format!(
+                    "json.validate_string expects a JSON string, got {}",
+                    other.type_name()
+                ))),
+            };
+            checked(lua, data.and_then(|data| validate(&schema, &data)))
+        })?,
+    )?;
+    Ok(t)
+}
+
+/// Encodes a Lua value as JSON text; Internal error for what JSON cannot hold.
+pub fn encode(v: &LuaValue) -> Result<String, Error> {
+    let json = to_json(v)?;
+    let mut out = String::new();
+    write_json(&mut out, &json);
+    Ok(out)
+}
+
+/// Converts a Lua value to a JSON value by the encoding rules (object keys sorted).
+pub fn to_json(v: &LuaValue) -> Result<Json, Error> {
+    to_json_at(v, &mut Vec::new())
+}
+
+/// Converts a JSON value to a Lua value: arrays 1-based, `null` nil, integral numbers
+/// integers.
+pub fn to_lua(lua: &Lua, json: &Json) -> mlua::Result<LuaValue> {
+    Ok(match json {
+        Json::Null => LuaValue::Nil,
+        Json::Bool(b) => LuaValue::Boolean(*b),
+        Json::Number(n) => number_to_lua(n),
+        Json::String(s) => LuaValue::String(lua.create_string(s)?),
+        Json::Array(items) => {
+            let t = lua.create_table_with_capacity(items.len(), 0)?;
+            for (i, item) in items.iter().enumerate() {
+                t.raw_set(i + 1, to_lua(lua, item)?)?;
+            }
+            LuaValue::Table(t)
+        }
+        Json::Object(map) => {
+            let t = lua.create_table_with_capacity(0, map.len())?;
+            for (k, item) in map {
+                t.raw_set(k.as_str(), to_lua(lua, item)?)?;
+            }
+            LuaValue::Table(t)
+        }
+    })
+}
+
+/// Validates `data` against a schema given as a Lua table or JSON text: Invalid error
+/// for a bad schema or data that does not match (message and details name the paths).
+pub fn validate(schema: &LuaValue, data: &Json) -> Result<(), Error> {
+    let validator = compiled(schema)?;
+    let failures: Vec<(String, String)> = validator
+        .iter_errors(data)
+        .take(MAX_REPORTED)
+        .map(|e| {
+            let path = e.instance_path().as_str();
+            let path = if path.is_empty() { "/" } else { path };
+            (path.to_string(), e.to_string())
+        })
+        .collect();
+    if failures.is_empty() {
+        return Ok(());
+    }
+    let message = failures
+        .iter()
+        .map(|(path, msg)| format!("at {path}: {msg}"))
+        .collect::<Vec<_>>()
+        .join("; ");
+    let details = failures
+        .into_iter()
+        .map(|(path, msg)| {
+            Value::from_pairs([("path", Value::str(path)), ("message", Value::str(msg))])
+        })
+        .collect();
+    Err(Error::invalid(format!("validation failed {message}"))
+        .with_retryable(Some(false))
+        .with_details(Some(Value::array(details))))
+}
+
+fn to_json_at(v: &LuaValue, path: &mut Vec<*const c_void>) -> Result<Json, Error> {
+    Ok(match v {
+        LuaValue::Nil => Json::Null,
+        LuaValue::Boolean(b) => Json::Bool(*b),
+        LuaValue::Integer(i) => Json::Number((*i).into()),
+        LuaValue::Number(f) => Number::from_f64(*f).map_or(Json::Null, Json::Number),
+        LuaValue::String(s) => Json::String(s.to_string_lossy()),
+        LuaValue::Table(t) => table_to_json(t, path)?,
+        LuaValue::UserData(ud) => {
+            if let Ok(e) = ud.borrow::<LuaError>() {
+                Json::String(e.0.to_string())
+            } else if let Ok(t) = ud.borrow::<Time>() {
+                Json::String(t.format(time::RFC3339_NANO))
+            } else if let Ok(d) = ud.borrow::<Duration>() {
+                Json::Number(d.0.into())
+            } else {
+                return Err(Error::internal("cannot encode userdata to JSON"));
+            }
+        }
+        LuaValue::LightUserData(p) if p.0.is_null() => Json::Null,
+        LuaValue::Error(e) => Json::String(errors::from_mlua(e).to_string()),
+        other => {
+            return Err(Error::internal(format!(
+                "cannot encode {} to JSON",
+                other.type_name()
+            )));
+        }
+    })
+}
+
+fn table_to_json(t: &Table, path: &mut Vec<*const c_void>) -> Result<Json, Error> {
+    let id = t.to_pointer();
+    if path.contains(&id) {
+        return Err(Error::internal("cannot encode a recursive table to JSON"));
+    }
+    if path.len() >= MAX_DEPTH {
+        return Err(Error::internal(format!(
+            "cannot encode to JSON: tables nested deeper than {MAX_DEPTH} levels"
+        )));
+    }
+    let mut ints: Vec<(i64, LuaValue)> = Vec::new();
+    let mut strs: Vec<(String, LuaValue)> = Vec::new();
+    for pair in t.pairs::<LuaValue, LuaValue>() {
+        let (k, v) = pair.map_err(|e| errors::from_mlua(&e))?;
+        match k {
+            LuaValue::Integer(i) => ints.push((i, v)),
+            LuaValue::String(s) => strs.push((s.to_string_lossy(), v)),
+            other => {
+                return Err(Error::internal(format!(
+                    "cannot encode a table with {} keys to JSON",
+                    match other {
+                        LuaValue::Number(_) => "non-integer number",
+                        other => other.type_name(),
+                    }
+                )));
+            }
+        }
+    }
+    if !ints.is_empty() && !strs.is_empty() {
+        return Err(Error::internal(
+            "cannot encode a table with mixed integer and string keys to JSON",
+        ));
+    }
+    path.push(id);
+    let json = if strs.is_empty() {
+        ints.sort_unstable_by_key(|(i, _)| *i);
+        if ints
+            .iter()
+            .enumerate()
+            .any(|(n, (i, _))| *i != n as i64 + 1)
+        {
+            return Err(Error::internal(
+                "cannot encode a sparse array to JSON (keys are not 1..n)",
+            ));
+        }
+        let items = ints
+            .iter()
+            .map(|(_, v)| to_json_at(v, path))
+            .collect::<Result<Vec<_>, _>>()?;
+        Json::Array(items)
+    } else {
+        strs.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        let mut map = JsonMap::with_capacity(strs.len());
+        for (k, v) in strs {
+            let item = to_json_at(&v, path)?;
+            map.insert(k, item);
+        }
+        Json::Object(map)
+    };
+    path.pop();
+    Ok(json)
+}
+
+/// Writes JSON text; numbers in Go's `encoding/json` form.
+fn write_json(out: &mut String, json: &Json) {
+    match json {
+        Json::Null => out.push_str("null"),
+        Json::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        Json::Number(n) => {
+            if let Some(i) = n.as_i64() {
+                let _ = write!(out, "{i}");
+            } else if let Some(u) = n.as_u64() {
+                let _ = write!(out, "{u}");
+            } else {
+                write_float(out, n.as_f64().unwrap_or(0.0));
+            }
+        }
+        Json::String(s) => write_string(out, s),
+        Json::Array(items) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_json(out, item);
+            }
+            out.push(']');
+        }
+        Json::Object(map) => {
+            out.push('{');
+            for (i, (k, v)) in map.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_string(out, k);
+                out.push(':');
+                write_json(out, v);
+            }
+            out.push('}');
+        }
+    }
+}
+
+/// Go's float form: plain decimal in `[1e-6, 1e21)`, else exponent with a sign (`1e+21`,
+/// `1e-7`); shortest digits that round-trip.
+fn write_float(out: &mut String, f: f64) {
+    let abs = f.abs();
+    if abs == 0.0 || (1e-6..1e21).contains(&abs) {
+        let _ = write!(out, "{f}");
+    } else {
+        let text = format!("{f:e}");
+        match text.split_once('e') {
+            Some((mantissa, exp)) if !exp.starts_with('-') => {
+                let _ = write!(out, "{mantissa}e+{exp}");
+            }
+            _ => out.push_str(&text),
+        }
+    }
+}
+
+fn write_string(out: &mut String, s: &str) {
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if (c as u32) < 0x20 => {
+                let _ = write!(out, "\\u{:04x}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
+fn number_to_lua(n: &Number) -> LuaValue {
+    if let Some(i) = n.as_i64() {
+        return LuaValue::Integer(i);
+    }
+    let f = n.as_f64().unwrap_or(f64::NAN);
+    // integral and inside i64 (2^63 itself is not)
+    if f.fract() == 0.0
+        && (-9.223_372_036_854_775_808e18..9.223_372_036_854_775_808e18).contains(&f)
+    {
+        LuaValue::Integer(f as i64)
+    } else {
+        LuaValue::Number(f)
+    }
+}
+
+/// The compiled validator for a schema (Lua table or JSON text), from the cache.
+fn compiled(schema: &LuaValue) -> Result<Arc<jsonschema::Validator>, Error> {
+    static CACHE: OnceLock<Mutex<HashMap<String, Arc<jsonschema::Validator>>>> = OnceLock::new();
+    let (key, json) = match schema {
+        LuaValue::String(s) => (s.to_string_lossy(), None),
+        LuaValue::Table(_) => {
+            let json = to_json(schema)
+                .map_err(|e| Error::invalid(format!("invalid schema: {}", e.message())))?;
+            let mut key = String::new();
+            write_json(&mut key, &json);
+            (key, Some(json))
+        }
+        other => {
+            return Err(Error::invalid(format!(
+                "schema must be a table or a JSON string, got {}",
+                other.type_name()
+            )));
+        }
+    };
+    let cache = CACHE.get_or_init(Default::default);
+    if let Some(v) = cache.lock().get(&key) {
+        return Ok(v.clone());
+    }
+    let json = match json {
+        Some(json) => json,
+        None => serde_json::from_str(&key)
+            .map_err(|e| Error::invalid(format!("invalid schema JSON: {e}")))?,
+    };
+    let validator = jsonschema::options()
+        .should_validate_formats(true)
+        .build(&json)
+        .map_err(|e| Error::invalid(format!("invalid schema: {e}")))?;
+    let validator = Arc::new(validator);
+    let mut cache = cache.lock();
+    if cache.len() >= SCHEMA_CACHE_SIZE {
+        cache.clear();
+    }
+    cache.insert(key, validator.clone());
+    Ok(validator)
+}
+
+/// `true` when `r` is Ok, else `false, err`.
+fn checked(lua: &Lua, r: Result<(), Error>) -> mlua::Result<(bool, LuaValue)> {
+    match r {
+        Ok(()) => Ok((true, LuaValue::Nil)),
+        Err(e) => Ok((false, errors::push(lua, e)?)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lua() -> Lua {
+        let lua = Lua::new();
+        errors::install(&lua).unwrap();
+        lua.globals().set("json", module(&lua).unwrap()).unwrap();
+        lua.globals()
+            .set("time", time::module(&lua).unwrap())
+            .unwrap();
+        lua
+    }
+
+    fn enc(lua: &Lua, expr: &str) -> String {
+        lua.load(format!("return json.encode({expr})"))
+            .eval()
+            .unwrap()
+    }
+
+    fn enc_err(lua: &Lua, expr: &str) -> Error {
+        let err = lua
+            .load(format!("return json.encode({expr})"))
+            .exec()
+            .unwrap_err();
+        errors::from_mlua(&err)
+    }
+
+    #[test]
+    fn encodes_scalars_arrays_and_sorted_objects() {
+        let lua = lua();
+        for (expr, want) in [
+            ("nil", "null"),
+            ("'hello'", "\"hello\""),
+            ("42", "42"),
+            ("-7", "-7"),
+            ("true", "true"),
+            ("{}", "[]"),
+            ("{1, 2, 3}", "[1,2,3]"),
+            ("{'a', 'b'}", "[\"a\",\"b\"]"),
+            (
+                "{name = 'Alice', age = 30}",
+                "{\"age\":30,\"name\":\"Alice\"}",
+            ),
+            (
+                "{id = 'o', items = {{sku = 'A', qty = 2}}, total = 99.5}",
+                "{\"id\":\"o\",\"items\":[{\"qty\":2,\"sku\":\"A\"}],\"total\":99.5}",
+            ),
+            (
+                "{b = {}, a = {z = 1, y = {true, false}}}",
+                "{\"a\":{\"y\":[true,false],\"z\":1},\"b\":[]}",
+            ),
+            ("'q\"\\\\\\n\\t\\1é'", "\"q\\\"\\\\\\n\\t\\u0001é\""),
+            ("{[1] = 'x', [2] = 'y'}", "[\"x\",\"y\"]"),
+        ] {
+            assert_eq!(enc(&lua, expr), want, "{expr}");
+        }
+    }
+
+    #[test]
+    fn floats_print_like_go() {
+        let lua = lua();
+        for (expr, want) in [
+            ("1.0", "1"),
+            ("10 / 2", "5"),
+            ("1.5", "1.5"),
+            ("0.1", "0.1"),
+            ("-0.0", "-0"),
+            ("1e20", "100000000000000000000"),
+            ("1e21", "1e+21"),
+            ("1.5e300", "1.5e+300"),
+            ("1e-7", "1e-7"),
+            ("0.000001", "0.000001"),
+            ("1/0", "null"),
+            ("-1/0", "null"),
+            ("0/0", "null"),
+            ("{1/0}", "[null]"),
+            ("math.maxinteger", "9223372036854775807"),
+            ("math.mininteger", "-9223372036854775808"),
+        ] {
+            assert_eq!(enc(&lua, expr), want, "{expr}");
+        }
+    }
+
+    #[test]
+    fn encodes_error_objects_times_and_durations() {
+        let lua = lua();
+        assert_eq!(
+            enc(
+                &lua,
+                "{e = errors.new({message = 'boom', kind = 'Invalid'})}"
+            ),
+            "{\"e\":\"boom\"}"
+        );
+        assert_eq!(
+            enc(&lua, "errors.wrap(errors.new('inner'), 'outer')"),
+            "\"outer: inner\""
+        );
+        assert_eq!(
+            enc(
+                &lua,
+                "{time.date(2024, 1, 2, 3, 4, 5, 600, time.utc), time.parse_duration('1s')}"
+            ),
+            "[\"2024-01-02T03:04:05.0000006Z\",1000000000]"
+        );
+    }
+
+    #[test]
+    fn unencodable_tables_raise_internal() {
+        let lua = lua();
+        for (expr, msg) in [
+            ("{1, 2, x = 3}", "mixed integer and string keys"),
+            ("{[1] = 1, [3] = 3}", "sparse array"),
+            ("{[0] = 1}", "sparse array"),
+            ("{[-1] = 1, [1] = 2}", "sparse array"),
+            ("{[1.5] = 1}", "non-integer number keys"),
+            ("{[true] = 1}", "boolean keys"),
+            (
+                "(function() local t = {} t.self = t return t end)()",
+                "recursive table",
+            ),
+            ("(function() local t = {} return {t, {t}} end)()", ""),
+            ("print", "cannot encode function"),
+            ("{f = print}", "cannot encode function"),
+            ("time.utc", "cannot encode userdata"),
+        ] {
+            if msg.is_empty() {
+                // shared (not recursive) tables are fine
+                assert_eq!(enc(&lua, expr), "[[],[[]]]");
+                continue;
+            }
+            let err = enc_err(&lua, expr);
+            assert_eq!(err.kind(), weft_core::ErrorKind::Internal, "{expr}");
+            assert!(err.message().contains(msg), "{expr}: {err}");
+        }
+    }
+
+    #[test]
+    fn nesting_limit_is_128() {
+        let lua = lua();
+        let nest = |n: usize| format!("{}{}", "{".repeat(n), "}".repeat(n));
+        let want = format!(
+            "{}[]{}",
+            "[".repeat(MAX_DEPTH - 1),
+            "]".repeat(MAX_DEPTH - 1)
+        );
+        assert_eq!(enc(&lua, &nest(MAX_DEPTH)), want);
+        let err = enc_err(&lua, &nest(MAX_DEPTH + 1));
+        assert_eq!(err.kind(), weft_core::ErrorKind::Internal);
+        assert!(err.message().contains("nested deeper than 128"), "{err}");
+    }
+
+    #[test]
+    fn decodes_to_lua_values() {
+        let lua = lua();
+        let (name, active, first, len, nested, null): (String, bool, i64, i64, String, bool) = lua
+            .load(
+                r#"local v = json.decode('{"name":"Bob","active":true,"items":[10,20,30],"d":{"u":[{"n":"A"}]},"x":null}')
+                   return v.name, v.active, v.items[1], #v.items, v.d.u[1].n, v.x == nil"#,
+            )
+            .eval()
+            .unwrap();
+        assert_eq!(
+            (name.as_str(), active, first, len, nested.as_str(), null),
+            ("Bob", true, 10, 3, "A", true)
+        );
+        let (i, f, big, exp, types): (i64, f64, f64, i64, String) = lua
+            .load(
+                "local v = json.decode('[1, 2.5, 1e300, 1.0e3, 3.0]')
+                 return v[1], v[2], v[3], v[4], math.type(v[1]) .. math.type(v[2]) .. math.type(v[5])",
+            )
+            .eval()
+            .unwrap();
+        assert_eq!((i, f, big, exp), (1, 2.5, 1e300, 1000));
+        assert_eq!(types, "integerfloatinteger");
+        let (s, n, top_null): (String, i64, bool) = lua
+            .load(r#"return json.decode('"h\\u00e9"'), json.decode('18446744073709551615') > 0 and 1 or 0, json.decode('null') == nil"#)
+            .eval()
+            .unwrap();
+        assert_eq!((s.as_str(), n, top_null), ("hé", 1, true));
+        let round: String = lua
+            .load("return json.encode(json.decode('{\"b\":[1,2.5,\"x\"],\"a\":{\"c\":false}}'))")
+            .eval()
+            .unwrap();
+        assert_eq!(round, "{\"a\":{\"c\":false},\"b\":[1,2.5,\"x\"]}");
+    }
+
+    #[test]
+    fn decode_failures() {
+        let lua = lua();
+        for (arg, kind, msg) in [
+            ("''", "Invalid", "empty string"),
+            ("42", "Invalid", "expects a string, got integer"),
+            ("nil", "Invalid", "expects a string, got nil"),
+            ("{}", "Invalid", "expects a string, got table"),
+            (
+                "'not valid json'",
+                "Internal",
+                "expected ident at line 1 column 2",
+            ),
+            (
+                "'{\"a\":1,}'",
+                "Internal",
+                "trailing comma at line 1 column 8",
+            ),
+            (
+                "'[1, 2'",
+                "Internal",
+                "EOF while parsing a list at line 1 column 5",
+            ),
+            (
+                "'[1] x'",
+                "Internal",
+                "trailing characters at line 1 column 5",
+            ),
+            (
+                "string.rep('[', 200)",
+                "Internal",
+                "recursion limit exceeded",
+            ),
+        ] {
+            let (is_nil, k, m): (bool, String, String) = lua
+                .load(format!(
+                    "local v, err = json.decode({arg}) return v == nil, err:kind(), err:message()"
+                ))
+                .eval()
+                .unwrap();
+            assert!(is_nil, "{arg}");
+            assert_eq!(k, kind, "{arg}");
+            assert!(m.contains(msg), "{arg}: {m}");
+        }
+    }
+
+    #[test]
+    fn validates_against_schemas() {
+        let lua = lua();
+        lua.load(
+            "schema = {
+                type = 'object',
+                properties = {
+                    name = {type = 'string', minLength = 1},
+                    email = {type = 'string', format = 'email'},
+                    age = {type = 'integer', minimum = 0, maximum = 150},
+                    tags = {type = 'array', items = {type = 'string', pattern = '^[a-z]+$'}},
+                    role = {enum = {'admin', 'user'}},
+                },
+                required = {'name', 'email'},
+            }",
+        )
+        .exec()
+        .unwrap();
+        let (ok, err_nil): (bool, bool) = lua
+            .load(
+                "local ok, err = json.validate(schema, {name = 'Alice', email = 'alice@example.com', age = 30, tags = {'a'}, role = 'user'})
+                 return ok, err == nil",
+            )
+            .eval()
+            .unwrap();
+        assert!(ok && err_nil);
+        for (data, path) in [
+            ("{name = '', email = 'a@b.co'}", "/name"),
+            ("{name = 'A', email = 'not-an-email'}", "/email"),
+            ("{name = 'A', email = 'a@b.co', age = 200}", "/age"),
+            ("{name = 'A', email = 'a@b.co', age = 1.5}", "/age"),
+            (
+                "{name = 'A', email = 'a@b.co', tags = {'ok', 'NO'}}",
+                "/tags/1",
+            ),
+            ("{name = 'A', email = 'a@b.co', role = 'root'}", "/role"),
+            ("{name = 'A'}", "at /: \"email\" is a required property"),
+            ("'text'", "at /:"),
+        ] {
+            let (ok, kind, msg, first_path): (bool, String, String, String) = lua
+                .load(format!(
+                    "local ok, err = json.validate(schema, {data})
+                     return ok, err:kind(), err:message(), err:details()[1].path"
+                ))
+                .eval()
+                .unwrap();
+            assert!(!ok, "{data}");
+            assert_eq!(kind, "Invalid");
+            assert!(msg.starts_with("validation failed at "), "{msg}");
+            assert!(msg.contains(path), "{data}: {msg}");
+            assert!(
+                path.starts_with(&first_path) || path.starts_with("at /"),
+                "{first_path}"
+            );
+        }
+    }
+
+    #[test]
+    fn validate_string_and_json_schemas() {
+        let lua = lua();
+        let (a, b, c, d): (bool, bool, bool, bool) = lua
+            .load(
+                r#"local s = '{"type":"number","minimum":0}'
+                   return json.validate(s, 42), (json.validate(s, -1)),
+                          json.validate_string({type = 'object', required = {'action'}}, '{"action":"create"}'),
+                          (json.validate_string(s, '"x"'))"#,
+            )
+            .eval()
+            .unwrap();
+        assert!(a && !b && c && !d);
+        for (call, msg) in [
+            ("json.validate('{bad', 1)", "invalid schema JSON"),
+            ("json.validate({type = 'nonsense'}, 1)", "invalid schema"),
+            (
+                "json.validate(42, 1)",
+                "schema must be a table or a JSON string",
+            ),
+            (
+                "json.validate({['$ref'] = 'http://example.com/s.json'}, 1)",
+                "invalid schema",
+            ),
+            (
+                "json.validate_string({type = 'number'}, '{bad')",
+                "invalid JSON",
+            ),
+            (
+                "json.validate_string({type = 'number'}, 5)",
+                "expects a JSON string",
+            ),
+        ] {
+            let (ok, kind, m): (bool, String, String) = lua
+                .load(format!(
+                    "local ok, err = {call} return ok, err:kind(), err:message()"
+                ))
+                .eval()
+                .unwrap();
+            assert!(!ok, "{call}");
+            assert_eq!(kind, "Invalid", "{call}");
+            assert!(m.contains(msg), "{call}: {m}");
+        }
+        // data that cannot become JSON keeps the encoder's kind
+        let kind: String = lua
+            .load("local ok, err = json.validate({}, {print}) return err:kind()")
+            .eval()
+            .unwrap();
+        assert_eq!(kind, "Internal");
+    }
+
+    #[test]
+    fn schemas_are_cached_by_text() {
+        let lua = lua();
+        let s = LuaValue::String(lua.create_string("{\"type\":\"string\"}").unwrap());
+        let a = compiled(&s).unwrap();
+        let b = compiled(&s).unwrap();
+        assert!(Arc::ptr_eq(&a, &b));
+        let t: LuaValue = lua.load("return {type = 'string'}").eval().unwrap();
+        let c = compiled(&t).unwrap();
+        assert!(
+            Arc::ptr_eq(&a, &c),
+            "a table schema shares the entry of its JSON text"
+        );
+    }
+}

@@ -1,0 +1,100 @@
+//! The Lua modules an entry can list under `modules:`, and the `os` global.
+
+pub mod ctx;
+pub mod funcs;
+pub mod io;
+pub mod json;
+pub mod logger;
+pub mod os;
+pub mod registry;
+pub mod time;
+
+use mlua::{Lua, Value as LuaValue};
+use weft_core::Error;
+
+/// Modules weft provides.
+pub const AVAILABLE: &[&str] = &["ctx", "funcs", "io", "json", "logger", "registry", "time"];
+
+/// Modules Wippy has that weft does not provide (yet): listing one is a clear boot error.
+const WIPPY_ONLY: &[&str] = &[
+    "base64",
+    "cdc",
+    "cloudstorage",
+    "compress",
+    "contract",
+    "crypto",
+    "env",
+    "eval",
+    "events",
+    "excel",
+    "exec",
+    "expr",
+    "fs",
+    "hash",
+    "html",
+    "http",
+    "http_client",
+    "hub",
+    "metrics",
+    "payload",
+    "pg",
+    "process",
+    "queue",
+    "security",
+    "sql",
+    "store",
+    "stream",
+    "system",
+    "template",
+    "text",
+    "treesitter",
+    "tty",
+    "uuid",
+    "websocket",
+    "workflow",
+    "yaml",
+    "ostime",
+];
+
+/// Checks a `modules:` name at registration.
+pub fn validate(name: &str) -> Result<(), Error> {
+    if name.is_empty() {
+        return Err(Error::invalid("module name cannot be empty"));
+    }
+    if name.contains(':') {
+        return Err(Error::invalid(format!(
+            "module name {name:?} must not have a namespace (imports: binds library entries)"
+        )));
+    }
+    if AVAILABLE.contains(&name) {
+        return Ok(());
+    }
+    if WIPPY_ONLY.contains(&name) {
+        return Err(Error::invalid(format!(
+            "module {name:?} is not available in this version of weft (available: {})",
+            AVAILABLE.join(", ")
+        )));
+    }
+    Err(Error::invalid(format!(
+        "unknown module {name:?} (available: {})",
+        AVAILABLE.join(", ")
+    )))
+}
+
+/// Creates the module `name` in `lua` (names were validated at registration).
+pub fn create(lua: &Lua, name: &str) -> mlua::Result<LuaValue> {
+    Ok(match name {
+        "ctx" => LuaValue::Table(ctx::module(lua)?),
+        "funcs" => LuaValue::Table(funcs::module(lua)?),
+        "io" => LuaValue::Table(io::module(lua)?),
+        "json" => LuaValue::Table(json::module(lua)?),
+        "logger" => logger::module(lua)?,
+        "registry" => LuaValue::Table(registry::module(lua)?),
+        "time" => LuaValue::Table(time::module(lua)?),
+        other => {
+            return Err(mlua::Error::external(Error::invalid(format!(
+                "unknown module {other:?}"
+            ))));
+        }
+    })
+}

@@ -1,0 +1,375 @@
+//! VM pools: each Lua entry owns one; a call or a process leases a prepared VM from it.
+//!
+//! The pool config (`pool:` of an entry, reference §2.1.1) picks how many VMs may run at
+//! once and how many callers may queue. A leased VM goes back to the pool when the lease
+//! drops, so a VM is built once and serves many calls (never a VM per call).
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use parking_lot::Mutex;
+use serde::Deserialize;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use weft_core::{Error, ErrorKind, Result};
+
+/// How long an idle VM of a `lazy` or `adaptive` pool is kept.
+pub const IDLE_TIMEOUT: Duration = Duration::from_secs(30);
+/// How many idle VMs an `inline` pool keeps.
+const INLINE_IDLE_MAX: usize = 64;
+
+/// The `pool:` block of an entry, as written.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct PoolConfig {
+    /// `inline`, `lazy`, `static` or `adaptive` (absent: chosen from the numbers).
+    #[serde(rename = "type")]
+    pub kind: Option<String>,
+    /// Total size.
+    pub size: i64,
+    /// Static worker count.
+    pub workers: i64,
+    /// Static queue length (default workers × 64).
+    pub buffer: i64,
+    /// Elastic maximum.
+    pub max_size: i64,
+    /// Build the VMs of a static pool at boot.
+    pub warm_start: bool,
+}
+
+/// The pool a config selects, with its limits resolved.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PoolKind {
+    /// No bound: runs on the caller's task with a reused VM.
+    Inline,
+    /// Up to `max` VMs built on demand; idle ones expire.
+    Lazy {
+        /// Most VMs running at once.
+        max: usize,
+    },
+    /// `workers` VMs; at most `queue` callers wait for one.
+    Static {
+        /// VMs running at once.
+        workers: usize,
+        /// Callers allowed to wait.
+        queue: usize,
+    },
+    /// Scales between 0 and `max` VMs; idle ones expire.
+    Adaptive {
+        /// Most VMs running at once.
+        max: usize,
+    },
+}
+
+impl PoolConfig {
+    /// Validates the config and resolves the pool (reference §2.1.1, with its messages).
+    pub fn resolve(&self) -> Result<PoolKind> {
+        if [self.size, self.workers, self.buffer, self.max_size]
+            .iter()
+            .any(|n| *n < 0)
+        {
+            return Err(Error::invalid("pool values cannot be negative"));
+        }
+        let flex = self.workers == 0 && (self.size == 0 || self.max_size > 0);
+        let workers = self.workers as usize;
+        let queue_for = |w: usize| {
+            if self.buffer > 0 {
+                self.buffer as usize
+            } else {
+                w * 64
+            }
+        };
+        let or = |n: i64, default: usize| if n > 0 { n as usize } else { default };
+        match self.kind.as_deref() {
+            Some("inline") => Ok(PoolKind::Inline),
+            Some("lazy") => Ok(PoolKind::Lazy {
+                max: or(self.max_size, 16),
+            }),
+            Some("adaptive") => Ok(PoolKind::Adaptive {
+                max: or(self.max_size, 16),
+            }),
+            Some("static") => {
+                if self.workers > 0 && self.size <= 0 {
+                    return Err(Error::invalid(
+                        "pool.size must be greater than 0 for worker pools",
+                    ));
+                }
+                if !flex && self.size <= 0 {
+                    return Err(Error::invalid(
+                        "pool.size must be greater than 0 for non-flex pools",
+                    ));
+                }
+                let workers = if workers > 0 {
+                    workers
+                } else {
+                    or(self.size, 8)
+                };
+                Ok(PoolKind::Static {
+                    workers,
+                    queue: queue_for(workers),
+                })
+            }
+            Some(other) => Err(Error::invalid(format!("invalid pool type: {other}"))),
+            None => {
+                if !flex && self.size <= 0 {
+                    return Err(Error::invalid(
+                        "pool.size must be greater than 0 for non-flex pools",
+                    ));
+                }
+                if self.workers > 0 && self.size <= 0 {
+                    return Err(Error::invalid(
+                        "pool.size must be greater than 0 for worker pools",
+                    ));
+                }
+                if flex {
+                    Ok(PoolKind::Lazy {
+                        max: or(self.max_size, 100),
+                    })
+                } else if workers > 0 {
+                    Ok(PoolKind::Static {
+                        workers,
+                        queue: queue_for(workers),
+                    })
+                } else {
+                    Ok(PoolKind::Inline)
+                }
+            }
+        }
+    }
+}
+
+/// A pool of prepared values of type `T` (VMs), bounded by its [`PoolKind`].
+pub struct Pool<T> {
+    kind: PoolKind,
+    idle: Mutex<Vec<(T, Instant)>>,
+    permits: Option<Arc<Semaphore>>,
+    waiting: AtomicUsize,
+}
+
+/// A leased item; it returns to its pool when dropped (unless [`Lease::discard`]ed).
+pub struct Lease<T> {
+    item: Option<T>,
+    pool: Arc<Pool<T>>,
+    _permit: Option<OwnedSemaphorePermit>,
+}
+
+impl<T: Send + 'static> Pool<T> {
+    /// An empty pool of `kind`.
+    pub fn new(kind: PoolKind) -> Arc<Pool<T>> {
+        let permits = match kind {
+            PoolKind::Inline => None,
+            PoolKind::Lazy { max } | PoolKind::Adaptive { max } => Some(max),
+            PoolKind::Static { workers, .. } => Some(workers),
+        };
+        Arc::new(Pool {
+            kind,
+            idle: Mutex::new(Vec::new()),
+            permits: permits.map(|n| Arc::new(Semaphore::new(n.max(1)))),
+            waiting: AtomicUsize::new(0),
+        })
+    }
+
+    /// The pool's kind.
+    pub fn kind(&self) -> PoolKind {
+        self.kind
+    }
+
+    /// Leases an idle item, or builds one with `build` when none is idle.
+    ///
+    /// Waits for a slot when the pool is at its limit; a static pool whose queue is full
+    /// fails at once with RateLimited.
+    pub async fn lease<F, Fut>(self: &Arc<Self>, build: F) -> Result<Lease<T>>
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<T>>,
+    {
+        let permit = match &self.permits {
+            None => None,
+            Some(sem) => Some(match sem.clone().try_acquire_owned() {
+                Ok(p) => p,
+                Err(_) => self.wait_for_slot(sem.clone()).await?,
+            }),
+        };
+        let idle = self.take_idle();
+        let item = match idle {
+            Some(item) => item,
+            None => build().await?,
+        };
+        Ok(Lease {
+            item: Some(item),
+            pool: self.clone(),
+            _permit: permit,
+        })
+    }
+
+    /// Adds a prepared item to the idle set (warm start).
+    pub fn put_idle(&self, item: T) {
+        self.give_back(item);
+    }
+
+    /// Returns how many items are idle (for tests and stats).
+    pub fn idle_count(&self) -> usize {
+        self.idle.lock().len()
+    }
+
+    async fn wait_for_slot(&self, sem: Arc<Semaphore>) -> Result<OwnedSemaphorePermit> {
+        if let PoolKind::Static { queue, .. } = self.kind {
+            if self.waiting.load(Ordering::Relaxed) >= queue {
+                return Err(Error::new(
+                    ErrorKind::RateLimited,
+                    format!("pool queue is full ({queue} callers waiting)"),
+                )
+                .with_retryable(Some(true)));
+            }
+        }
+        self.waiting.fetch_add(1, Ordering::Relaxed);
+        let permit = sem.acquire_owned().await;
+        self.waiting.fetch_sub(1, Ordering::Relaxed);
+        permit.map_err(|_| Error::new(ErrorKind::Unavailable, "pool is closed"))
+    }
+
+    fn take_idle(&self) -> Option<T> {
+        let mut idle = self.idle.lock();
+        if matches!(self.kind, PoolKind::Lazy { .. } | PoolKind::Adaptive { .. }) {
+            let now = Instant::now();
+            idle.retain(|(_, since)| now.duration_since(*since) < IDLE_TIMEOUT);
+        }
+        idle.pop().map(|(item, _)| item)
+    }
+}
+
+impl<T> Pool<T> {
+    fn give_back(&self, item: T) {
+        let mut idle = self.idle.lock();
+        if self.kind == PoolKind::Inline && idle.len() >= INLINE_IDLE_MAX {
+            return;
+        }
+        idle.push((item, Instant::now()));
+    }
+}
+
+impl<T: Send + 'static> Lease<T> {
+    /// Drops the item instead of returning it (its state can't be trusted any more).
+    pub fn discard(mut self) {
+        self.item = None;
+    }
+}
+
+impl<T> std::ops::Deref for Lease<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        // The item is only taken by `discard`, which consumes the lease.
+        self.item
+            .as_ref()
+            .unwrap_or_else(|| unreachable!("lease used after discard"))
+    }
+}
+
+impl<T> Drop for Lease<T> {
+    fn drop(&mut self) {
+        if let Some(item) = self.item.take() {
+            self.pool.give_back(item);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cfg(kind: Option<&str>, size: i64, workers: i64, max_size: i64) -> PoolConfig {
+        PoolConfig {
+            kind: kind.map(str::to_string),
+            size,
+            workers,
+            max_size,
+            ..PoolConfig::default()
+        }
+    }
+
+    #[test]
+    fn selection_follows_the_reference_table() {
+        assert_eq!(
+            cfg(None, 0, 0, 0).resolve().unwrap(),
+            PoolKind::Lazy { max: 100 }
+        );
+        assert_eq!(cfg(None, 4, 0, 0).resolve().unwrap(), PoolKind::Inline);
+        assert_eq!(
+            cfg(None, 4, 2, 0).resolve().unwrap(),
+            PoolKind::Static {
+                workers: 2,
+                queue: 128
+            }
+        );
+        assert_eq!(
+            cfg(Some("lazy"), 0, 0, 0).resolve().unwrap(),
+            PoolKind::Lazy { max: 16 }
+        );
+        assert_eq!(
+            cfg(Some("static"), 3, 0, 0).resolve().unwrap(),
+            PoolKind::Static {
+                workers: 3,
+                queue: 192
+            }
+        );
+        assert_eq!(
+            cfg(Some("adaptive"), 0, 0, 5).resolve().unwrap(),
+            PoolKind::Adaptive { max: 5 }
+        );
+        assert_eq!(
+            cfg(Some("inline"), 0, 0, 0).resolve().unwrap(),
+            PoolKind::Inline
+        );
+    }
+
+    #[test]
+    fn invalid_configs_give_the_reference_messages() {
+        let msg = |c: PoolConfig| c.resolve().unwrap_err().message().to_string();
+        assert_eq!(msg(cfg(None, -1, 0, 0)), "pool values cannot be negative");
+        assert_eq!(
+            msg(cfg(None, 0, 2, 0)),
+            "pool.size must be greater than 0 for non-flex pools"
+        );
+        assert_eq!(
+            msg(cfg(Some("static"), 0, 1, 0)),
+            "pool.size must be greater than 0 for worker pools"
+        );
+        assert_eq!(msg(cfg(Some("huge"), 0, 0, 0)), "invalid pool type: huge");
+    }
+
+    #[tokio::test]
+    async fn leases_reuse_items_and_bound_concurrency() {
+        let pool: Arc<Pool<u32>> = Pool::new(PoolKind::Lazy { max: 1 });
+        let first = pool.lease(|| async { Ok(7) }).await.unwrap();
+        assert_eq!(*first, 7);
+        let p2 = pool.clone();
+        let second = tokio::spawn(async move { *p2.lease(|| async { Ok(9) }).await.unwrap() });
+        tokio::task::yield_now().await;
+        assert!(!second.is_finished());
+        drop(first);
+        // the waiting caller gets the returned item, not a new one
+        assert_eq!(second.await.unwrap(), 7);
+        assert_eq!(pool.idle_count(), 1);
+    }
+
+    #[tokio::test]
+    async fn full_static_queue_is_rate_limited() {
+        let pool: Arc<Pool<u32>> = Pool::new(PoolKind::Static {
+            workers: 1,
+            queue: 0,
+        });
+        let _held = pool.lease(|| async { Ok(1) }).await.unwrap();
+        let err = match pool.lease(|| async { Ok(2) }).await {
+            Err(e) => e,
+            Ok(_) => panic!("expected a full queue"),
+        };
+        assert_eq!(err.kind(), ErrorKind::RateLimited);
+    }
+
+    #[tokio::test]
+    async fn discarded_items_are_not_reused() {
+        let pool: Arc<Pool<u32>> = Pool::new(PoolKind::Inline);
+        pool.lease(|| async { Ok(1) }).await.unwrap().discard();
+        assert_eq!(pool.idle_count(), 0);
+    }
+}

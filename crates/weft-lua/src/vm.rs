@@ -1,0 +1,235 @@
+//! Building and running one sandboxed Lua VM for an entry.
+//!
+//! A VM is built once per pool slot: a fresh Lua 5.4 state with only the safe standard
+//! libraries, weft's globals (`errors`, `print`, `require`, `os`), the entry's modules and
+//! imported libraries bound as globals, and the entry's chunk run. Calls then reuse it.
+
+use std::sync::Arc;
+
+use mlua::{Function, Lua, LuaOptions, MultiValue, StdLib, Table, Value as LuaValue};
+use weft_core::{CallContext, EntryId, Error, Result, Value};
+use weft_runtime::Runtime;
+
+use crate::{convert, errors, frame, modules};
+
+/// A Lua entry's code and bindings, shared by every VM of its pool.
+pub struct Script {
+    /// The entry id (also the chunk name in Lua error messages).
+    pub id: EntryId,
+    /// The Lua source.
+    pub source: Arc<str>,
+    /// The method to call; `None` runs the chunk itself (method-less `process.lua`).
+    pub method: Option<String>,
+    /// Module names bound as globals.
+    pub modules: Vec<String>,
+    /// Imported libraries: alias and library script.
+    pub imports: Vec<(String, Arc<Script>)>,
+}
+
+/// A prepared VM: the entry's chunk has run and its method is at hand.
+pub struct Vm {
+    lua: Lua,
+    runner: Function,
+    body: Function,
+}
+
+/// The standard libraries every VM gets (no io, os, debug or package).
+fn safe_libs() -> StdLib {
+    StdLib::TABLE | StdLib::STRING | StdLib::MATH | StdLib::COROUTINE | StdLib::UTF8
+}
+
+impl Vm {
+    /// Builds a VM for `script`; `cx` is the frame in which library and entry chunks run.
+    pub async fn build(rt: &Arc<Runtime>, script: &Script, cx: &CallContext) -> Result<Vm> {
+        let lua = Lua::new_with(safe_libs(), LuaOptions::new()).map_err(lua_err)?;
+        frame::install(&lua, rt.clone());
+        sandbox(&lua).map_err(lua_err)?;
+        let runner: Function = lua
+            .load(TRAMPOLINE)
+            .set_name("=weft:trampoline")
+            .eval()
+            .map_err(lua_err)?;
+        let vm = Vm {
+            body: runner.clone(),
+            runner,
+            lua,
+        };
+        let _frame = frame::enter(&vm.lua, cx.clone());
+        let mut bound = Vec::new();
+        vm.bind(script, &mut bound).await?;
+        let chunk = vm.load(script)?;
+        let body = match &script.method {
+            None => chunk,
+            Some(method) => {
+                let exports = vm.protected(chunk, MultiValue::new()).await?;
+                let table = match exports.into_iter().next() {
+                    Some(LuaValue::Table(t)) => t,
+                    other => {
+                        return Err(Error::invalid(format!(
+                            "the script of {} must return a table, got {}",
+                            script.id,
+                            other.as_ref().map_or("nothing", LuaValue::type_name)
+                        )));
+                    }
+                };
+                match table.get::<LuaValue>(method.as_str()).map_err(lua_err)? {
+                    LuaValue::Function(f) => f,
+                    _ => {
+                        return Err(Error::invalid(format!(
+                            "method {method:?} not found in {}",
+                            script.id
+                        )));
+                    }
+                }
+            }
+        };
+        Ok(Vm { body, ..vm })
+    }
+
+    /// Calls the entry's method (or chunk) with `args` in the frame `cx`.
+    ///
+    /// The return convention of reference §4.0.5: the first value is the result; a second
+    /// value that is a string or an error object fails the call; a raised error fails it.
+    pub async fn call(&self, cx: CallContext, args: &[Value]) -> Result<Value> {
+        let _frame = frame::enter(&self.lua, cx);
+        let args = convert::to_lua_multi(&self.lua, args).map_err(lua_err)?;
+        let out = self.protected(self.body.clone(), args).await?;
+        let mut out = out.into_iter();
+        let result = out.next().unwrap_or(LuaValue::Nil);
+        if let Some(err) = out.next().as_ref().and_then(errors::from_return) {
+            return Err(err);
+        }
+        convert::to_value(&result)
+    }
+
+    /// The VM's Lua state.
+    pub fn lua(&self) -> &Lua {
+        &self.lua
+    }
+
+    /// Binds the script's modules and imports (depth first), each once per VM.
+    async fn bind(&self, script: &Script, bound: &mut Vec<EntryId>) -> Result<()> {
+        let globals = self.lua.globals();
+        for name in &script.modules {
+            if globals
+                .raw_get::<LuaValue>(name.as_str())
+                .map_err(lua_err)?
+                .is_nil()
+            {
+                let module = modules::create(&self.lua, name).map_err(lua_err)?;
+                globals.raw_set(name.as_str(), module).map_err(lua_err)?;
+            }
+        }
+        for (alias, lib) in &script.imports {
+            if !bound.contains(&lib.id) {
+                bound.push(lib.id.clone());
+                Box::pin(self.bind(lib, bound)).await?;
+            }
+            let chunk = self.load(lib)?;
+            let value = self.protected(chunk, MultiValue::new()).await?;
+            let value = value.into_iter().next().unwrap_or(LuaValue::Nil);
+            globals.raw_set(alias.as_str(), value).map_err(lua_err)?;
+        }
+        Ok(())
+    }
+
+    fn load(&self, script: &Script) -> Result<Function> {
+        self.lua
+            .load(&*script.source)
+            .set_name(format!("={}", script.id))
+            .into_function()
+            .map_err(|e| errors::from_mlua(&e))
+    }
+
+    /// Runs `f(args)` under the trampoline: returns its values, or the raised error.
+    async fn protected(&self, f: Function, args: MultiValue) -> Result<MultiValue> {
+        let mut call_args = MultiValue::with_capacity(args.len() + 1);
+        call_args.push_back(LuaValue::Function(f));
+        call_args.extend(args);
+        let mut out: MultiValue = self
+            .runner
+            .call_async(call_args)
+            .await
+            .map_err(|e| errors::from_mlua(&e))?;
+        match out.pop_front() {
+            Some(LuaValue::Boolean(true)) => Ok(out),
+            _ => Err(errors::from_raised(
+                &out.pop_front().unwrap_or(LuaValue::Nil),
+            )),
+        }
+    }
+}
+
+/// Calls a function under `xpcall`, handing back the raised value untouched, so error
+/// objects keep their kind (mlua would turn them into strings).
+const TRAMPOLINE: &str = r#"
+local xpcall = xpcall
+local function keep(e) return e end
+return function(f, ...) return xpcall(f, keep, ...) end
+"#;
+
+/// Removes unsafe globals and installs weft's own.
+fn sandbox(lua: &Lua) -> mlua::Result<()> {
+    let g = lua.globals();
+    for name in ["dofile", "loadfile"] {
+        g.raw_set(name, LuaValue::Nil)?;
+    }
+    let string: Table = g.get("string")?;
+    string.raw_set("dump", LuaValue::Nil)?;
+    let text_only_load: Function = lua
+        .load(
+            r#"local load, select = ...
+            return function(chunk, name, mode, ...)
+              if select('#', ...) > 0 then return load(chunk, name, "t", ...) end
+              return load(chunk, name, "t")
+            end"#,
+        )
+        .set_name("=weft:load")
+        .call((g.get::<Function>("load")?, g.get::<Function>("select")?))?;
+    g.raw_set("load", text_only_load)?;
+    let table: Table = g.get("table")?;
+    table.raw_set(
+        "create",
+        lua.create_function(|lua, (narr, nrec): (Option<usize>, Option<usize>)| {
+            lua.create_table_with_capacity(
+                narr.unwrap_or(0).min(1 << 20),
+                nrec.unwrap_or(0).min(1 << 20),
+            )
+        })?,
+    )?;
+    g.raw_set(
+        "require",
+        lua.create_function(|lua, name: String| {
+            match lua.globals().raw_get::<LuaValue>(name.as_str())? {
+                LuaValue::Nil => Err(mlua::Error::runtime(format!(
+                    "module '{name}' not found: list it under modules: or imports: of the entry"
+                ))),
+                v => Ok(v),
+            }
+        })?,
+    )?;
+    g.raw_set("print", lua.create_function(print)?)?;
+    g.raw_set("os", modules::os::module(lua)?)?;
+    errors::install(lua)
+}
+
+/// `print(...)`: logs at info level, tagged with the entry and pid.
+fn print(lua: &Lua, args: MultiValue) -> mlua::Result<()> {
+    let text = args
+        .iter()
+        .map(|v| v.to_string().unwrap_or_else(|_| v.type_name().to_string()))
+        .collect::<Vec<_>>()
+        .join("\t");
+    let cx = frame::current(lua);
+    tracing::info!(
+        target: "weft::lua",
+        entry = cx.entry().map(EntryId::as_str).unwrap_or(""),
+        pid = cx.pid().unwrap_or(""),
+        "{text}"
+    );
+    Ok(())
+}
+
+fn lua_err(e: mlua::Error) -> Error {
+    errors::from_mlua(&e)
+}

@@ -1,0 +1,59 @@
+//! Kind handlers for the hosts: `process.host` and `terminal.host`.
+//!
+//! This issue only validates them; the process runtime gives them workers and queues.
+
+use std::sync::Arc;
+
+use serde::Deserialize;
+use weft_core::{BoxFuture, Error, Result};
+use weft_registry::{Entry, KindHandler};
+
+/// Accepts `process.host` and `terminal.host` entries after checking their fields.
+pub struct HostHandler;
+
+/// The `host:` block of a `process.host`.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct HostSettings {
+    workers: Option<i64>,
+    queue_size: Option<i64>,
+    local_queue_size: Option<i64>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct ProcessHostConfig {
+    host: HostSettings,
+}
+
+impl KindHandler for HostHandler {
+    fn kinds(&self) -> &[&'static str] {
+        &["process.host", "terminal.host"]
+    }
+
+    fn apply(&self, entry: Arc<Entry>) -> BoxFuture<Result<()>> {
+        let checked = check(&entry);
+        Box::pin(async move { checked })
+    }
+}
+
+fn check(entry: &Entry) -> Result<()> {
+    if entry.kind != "process.host" {
+        return Ok(());
+    }
+    let config: ProcessHostConfig = entry.decode().map_err(Error::from)?;
+    for (field, value) in [
+        ("host.workers", config.host.workers),
+        ("host.queue_size", config.host.queue_size),
+        ("host.local_queue_size", config.host.local_queue_size),
+    ] {
+        if let Some(v) = value {
+            if v <= 0 {
+                return Err(Error::invalid(format!(
+                    "{field} must be greater than 0, got {v}"
+                )));
+            }
+        }
+    }
+    Ok(())
+}

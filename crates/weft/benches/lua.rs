@@ -1,0 +1,131 @@
+//! Lua benchmarks (issue targets in brackets):
+//! - `funcs.call` Lua → Lua round trip, measured inside Lua [median ≤ 5 µs];
+//! - a Rust → Lua call through the function registry (the floor of the above);
+//! - boot of an app with 1,000 `function.lua` entries [≤ 1 s to ready].
+//!
+//! Run: `cargo bench -p weft --bench lua`. Figures go to docs/performance.md.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use weft::boot_app;
+use weft_core::Value;
+use weft_registry::{BootOptions, LoadOptions};
+
+const CALL_APP: &str = r#"
+namespace: bench
+entries:
+  - name: add
+    kind: function.lua
+    source: "return {run = function(a, b) return a + b end}"
+    method: run
+  - name: loop
+    kind: function.lua
+    source: |
+      return {run = function(n)
+        local call = funcs.call
+        local s = 0
+        for i = 1, n do
+          local v, err = call("bench:add", i, 1)
+          if err then error(err) end
+          s = s + v
+        end
+        return s
+      end}
+    method: run
+    modules: [funcs]
+"#;
+
+fn write_app(dir: &Path, files: &[(String, String)]) {
+    for (path, body) in files {
+        let full = dir.join(path);
+        std::fs::create_dir_all(full.parent().unwrap()).unwrap();
+        std::fs::write(full, body).unwrap();
+    }
+}
+
+fn opts(dir: &Path) -> LoadOptions {
+    LoadOptions {
+        root: dir.to_path_buf(),
+        ..LoadOptions::default()
+    }
+}
+
+fn calls(c: &mut Criterion) {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    write_app(dir.path(), &[("src/_index.yaml".into(), CALL_APP.into())]);
+    let booted = rt
+        .block_on(boot_app(&opts(dir.path()), &BootOptions::default()))
+        .unwrap();
+    let runtime = booted.runtime;
+    let cx = runtime.root_context();
+
+    let mut group = c.benchmark_group("lua");
+    group.measurement_time(Duration::from_secs(5));
+    group.bench_function("funcs.call lua->lua round trip", |b| {
+        b.iter_custom(|iters| {
+            rt.block_on(async {
+                let start = Instant::now();
+                let out = runtime
+                    .functions
+                    .call(&cx, "bench:loop", vec![Value::Int(iters as i64)])
+                    .await
+                    .unwrap();
+                let elapsed = start.elapsed();
+                assert!(matches!(out, Value::Int(_)));
+                elapsed
+            })
+        })
+    });
+    group.bench_function("rust->lua call through the registry", |b| {
+        b.iter(|| {
+            rt.block_on(runtime.functions.call(
+                &cx,
+                "bench:add",
+                vec![Value::Int(1), Value::Int(2)],
+            ))
+            .unwrap()
+        })
+    });
+    group.finish();
+}
+
+fn boot(c: &mut Criterion) {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut files = Vec::new();
+    for file in 0..50 {
+        let mut body = format!("namespace: bench.f{file}\nentries:\n");
+        for i in 0..20 {
+            body.push_str(&format!(
+                "  - name: fn{i}\n    kind: function.lua\n    method: run\n    modules: [funcs, json]\n    source: |\n      local M = {{}}\n      function M.run(a, b)\n        local t = {{a = a, b = b, i = {i}}}\n        return json.encode(t)\n      end\n      return M\n"
+            ));
+        }
+        files.push((format!("src/f{file:02}/_index.yaml"), body));
+    }
+    write_app(dir.path(), &files);
+    let mut group = c.benchmark_group("boot");
+    group.sample_size(10);
+    group.bench_function("1000 function.lua entries to ready", |b| {
+        b.iter(|| {
+            let booted = rt
+                .block_on(boot_app(&opts(dir.path()), &BootOptions::default()))
+                .unwrap();
+            assert_eq!(booted.runtime.functions.ids().len(), 1000);
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, calls, boot);
+criterion_main!(benches);

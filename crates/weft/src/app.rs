@@ -1,0 +1,125 @@
+//! Booting an app and running what the command line asked for.
+
+use std::sync::Arc;
+
+use weft_core::Terminal;
+use weft_registry::{BootOptions, LoadErrors, LoadOptions, Registry, load_app};
+use weft_runtime::{Runtime, terminal};
+
+use crate::{Cli, Command, RunArgs};
+
+/// Runs the CLI and returns the process exit code.
+pub async fn main(cli: Cli) -> i32 {
+    let root = match &cli.dir {
+        Some(dir) => dir.clone(),
+        None => match std::env::current_dir() {
+            Ok(dir) => dir,
+            Err(e) => {
+                eprintln!("error: cannot read the current directory: {e}");
+                return 1;
+            }
+        },
+    };
+    let overrides = match &cli.command {
+        Command::Run(run) => run.overrides.clone(),
+        Command::Check => Vec::new(),
+    };
+    let opts = LoadOptions {
+        root,
+        config_file: cli.config.clone(),
+        overrides,
+    };
+    match &cli.command {
+        Command::Check => check(&opts, cli.skip_unknown_kinds).await,
+        Command::Run(run) if run.command.first().map(String::as_str) == Some("list") => list(&opts),
+        Command::Run(run) => run_app(&opts, run, cli.skip_unknown_kinds).await,
+    }
+}
+
+/// `weft check`: load and register every entry, start nothing.
+async fn check(opts: &LoadOptions, skip_unknown_kinds: bool) -> i32 {
+    match start(opts, skip_unknown_kinds).await {
+        Ok(rt) => {
+            println!(
+                "ok: {} entries, {} functions, {} commands",
+                rt.registry.len(),
+                rt.functions.ids().len(),
+                terminal::commands(&rt.registry).len()
+            );
+            0
+        }
+        Err(code) => code,
+    }
+}
+
+/// `weft run list`: the app's commands (loaded, not booted).
+fn list(opts: &LoadOptions) -> i32 {
+    let app = match load_app(opts) {
+        Ok(app) => app,
+        Err(errors) => return report(&errors),
+    };
+    let registry = Registry::new();
+    for entry in app.entries {
+        registry.insert(entry);
+    }
+    let commands = terminal::commands(&registry);
+    if commands.is_empty() {
+        println!("No commands found.");
+        println!(
+            "Add `meta.command: {{name: ..., short: ...}}` to a process.lua entry to make one."
+        );
+        return 0;
+    }
+    println!("Available commands:");
+    let width = commands.iter().map(|c| c.name.len()).max().unwrap_or(0);
+    for c in commands {
+        println!("  {:width$}  {}  ({})", c.name, c.short, c.entry);
+    }
+    0
+}
+
+/// `weft run [command args…]`.
+async fn run_app(opts: &LoadOptions, run: &RunArgs, skip_unknown_kinds: bool) -> i32 {
+    let rt = match start(opts, skip_unknown_kinds).await {
+        Ok(rt) => rt,
+        Err(code) => return code,
+    };
+    let Some((name, args)) = run.command.split_first() else {
+        tracing::info!("app running; press Ctrl-C to stop");
+        let _ = tokio::signal::ctrl_c().await;
+        return 0;
+    };
+    let term = Arc::new(Terminal::stdio(args.to_vec()));
+    match terminal::run_command(&rt, run.host.as_deref(), name, term).await {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e}");
+            1
+        }
+    }
+}
+
+/// Loads and boots the app; on failure prints every problem and returns exit code 1.
+async fn start(opts: &LoadOptions, skip_unknown_kinds: bool) -> Result<Arc<Runtime>, i32> {
+    let boot_opts = BootOptions { skip_unknown_kinds };
+    let booted = weft::boot_app(opts, &boot_opts)
+        .await
+        .map_err(|e| report(&e))?;
+    for warning in &booted.warnings {
+        tracing::warn!("{warning}");
+    }
+    Ok(booted.runtime)
+}
+
+/// Prints every load problem, one per line, and returns exit code 1.
+fn report(errors: &LoadErrors) -> i32 {
+    let n = errors.len();
+    eprintln!(
+        "error: the app failed to load ({n} problem{}):",
+        if n == 1 { "" } else { "s" }
+    );
+    for e in errors.iter() {
+        eprintln!("  {e}");
+    }
+    1
+}

@@ -1,0 +1,195 @@
+//! End-to-end: the built `weft` binary on example and broken apps.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn weft(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_weft"))
+        .arg("-C")
+        .arg(dir)
+        .args(args)
+        .env_remove("WEFT_LOG")
+        .output()
+        .expect("run weft")
+}
+
+fn hello() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/hello")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// Writes `files` under a new temp dir.
+fn app(files: &[(&str, &str)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for (path, body) in files {
+        let full = dir.path().join(path);
+        std::fs::create_dir_all(full.parent().unwrap()).unwrap();
+        std::fs::write(full, body).unwrap();
+    }
+    dir
+}
+
+#[test]
+fn hello_command_greets_through_two_functions_and_a_library() {
+    let out = weft(&hello(), &["run", "hello", "ada lovelace", "bob"]);
+    assert_eq!(out.status.code(), Some(0), "stderr: {}", text(&out.stderr));
+    assert_eq!(text(&out.stdout), "Hello, Ada Lovelace!\nHello, Bob!\n");
+    assert_eq!(text(&out.stderr), "");
+}
+
+#[test]
+fn numeric_results_become_the_exit_code() {
+    let out = weft(&hello(), &["run", "sum", "2", "3"]);
+    assert_eq!(out.status.code(), Some(5));
+    assert_eq!(text(&out.stdout), "{\"sum\":5}\n");
+}
+
+#[test]
+fn an_error_result_goes_to_stderr_with_exit_code_1() {
+    let out = weft(&hello(), &["run", "sum", "2", "x"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("argument 2 is not a number: x"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert_eq!(text(&out.stdout), "");
+}
+
+#[test]
+fn invalid_argument_to_a_nested_call_keeps_its_message() {
+    let out = weft(&hello(), &["run", "hello", ""]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("greet: name must be a non-empty string"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn run_list_shows_commands_with_their_short_text() {
+    let out = weft(&hello(), &["run", "list"]);
+    assert_eq!(out.status.code(), Some(0));
+    let stdout = text(&out.stdout);
+    assert!(stdout.starts_with("Available commands:"), "{stdout}");
+    assert!(
+        stdout.contains("hello")
+            && stdout.contains("Greet someone")
+            && stdout.contains("(app.greet:hello)")
+    );
+    assert!(stdout.contains("sum"));
+}
+
+#[test]
+fn unknown_command_is_an_error() {
+    let out = weft(&hello(), &["run", "nope"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("command \"nope\" not found. Use 'weft run list'"));
+}
+
+#[test]
+fn check_validates_without_running() {
+    let out = weft(&hello(), &["check"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).starts_with("ok: "),
+        "{}",
+        text(&out.stdout)
+    );
+}
+
+#[test]
+fn version_flag_prints_the_version() {
+    let out = Command::new(env!("CARGO_BIN_EXE_weft"))
+        .arg("--version")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert!(text(&out.stdout).starts_with("weft "));
+}
+
+#[test]
+fn every_problem_of_a_broken_app_is_reported_at_once() {
+    let dir = app(&[
+        (
+            "src/a/_index.yaml",
+            "namespace: a\nentries:\n  - name: x\n    kind: function.lua\n    source: [unclosed\n",
+        ),
+        (
+            "src/b/_index.yaml",
+            "namespace: b\nentries:\n  - kind: function.lua\n    source: x\n",
+        ),
+        (
+            "src/c/_index.yaml",
+            "namespace: c\nentries:\n  - name: f\n    kind: function.lua\n    source: file://missing.lua\n    method: run\n",
+        ),
+    ]);
+    let out = weft(dir.path(), &["check"]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("3 problems"), "{stderr}");
+    assert!(stderr.contains("src/a/_index.yaml:"), "{stderr}");
+    assert!(stderr.contains("missing name"), "{stderr}");
+    assert!(stderr.contains("missing.lua"), "{stderr}");
+}
+
+#[test]
+fn unknown_kinds_fail_the_boot_unless_skipped() {
+    let dir = app(&[(
+        "src/_index.yaml",
+        "namespace: a\nentries:\n  - {name: t, kind: terminal.host}\n  - {name: q, kind: queue.queue}\n  - name: c\n    kind: process.lua\n    meta: {command: {name: c}}\n    source: \"return {main = function() return 'ran' end}\"\n    method: main\n",
+    )]);
+    let out = weft(dir.path(), &["run", "c"]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("a:q") && stderr.contains("queue.queue"),
+        "{stderr}"
+    );
+    let out = weft(dir.path(), &["--skip-unknown-kinds", "run", "c"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout), "ran\n");
+}
+
+#[test]
+fn lua_syntax_errors_name_the_entry_field_and_line() {
+    let dir = app(&[
+        (
+            "src/_index.yaml",
+            "namespace: a\nentries:\n  - name: f\n    kind: function.lua\n    source: file://f.lua\n    method: run\n",
+        ),
+        (
+            "src/f.lua",
+            "local M = {}\nfunction M.run()\n  return 1 +\nend\nreturn M\n",
+        ),
+    ]);
+    let out = weft(dir.path(), &["check"]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains(
+            "src/_index.yaml:3: entry a:f (function.lua): field source: syntax error: a:f:4:"
+        ),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn overrides_change_entry_fields() {
+    let out = weft(
+        &hello(),
+        &[
+            "run",
+            "-o",
+            "app.greet:sum:meta.command.name=add",
+            "add",
+            "1",
+            "1",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+}
