@@ -213,14 +213,14 @@ impl<T: Send + 'static> Pool<T> {
     }
 
     async fn wait_for_slot(&self, sem: Arc<Semaphore>) -> Result<OwnedSemaphorePermit> {
-        if let PoolKind::Static { queue, .. } = self.kind {
-            if self.waiting.load(Ordering::Relaxed) >= queue {
-                return Err(Error::new(
-                    ErrorKind::RateLimited,
-                    format!("pool queue is full ({queue} callers waiting)"),
-                )
-                .with_retryable(Some(true)));
-            }
+        if let PoolKind::Static { queue, .. } = self.kind
+            && self.waiting.load(Ordering::Relaxed) >= queue
+        {
+            return Err(Error::new(
+                ErrorKind::RateLimited,
+                format!("pool queue is full ({queue} callers waiting)"),
+            )
+            .with_retryable(Some(true)));
         }
         self.waiting.fetch_add(1, Ordering::Relaxed);
         let permit = sem.acquire_owned().await;

@@ -6,6 +6,7 @@
 
 use std::sync::Arc;
 
+use mlua::state::{GcGenParams, GcMode};
 use mlua::{Function, Lua, LuaOptions, MultiValue, StdLib, Table, Value as LuaValue};
 use weft_core::{CallContext, EntryId, Error, Result, Value};
 use weft_runtime::Runtime;
@@ -42,6 +43,8 @@ impl Vm {
     /// Builds a VM for `script`; `cx` is the frame in which library and entry chunks run.
     pub async fn build(rt: &Arc<Runtime>, script: &Script, cx: &CallContext) -> Result<Vm> {
         let lua = Lua::new_with(safe_libs(), LuaOptions::new()).map_err(lua_err)?;
+        // Calls make many short-lived values; the generational collector suits them.
+        lua.gc_set_mode(GcMode::Generational(GcGenParams::default()));
         frame::install(&lua, rt.clone());
         sandbox(&lua).map_err(lua_err)?;
         let runner: Function = lua

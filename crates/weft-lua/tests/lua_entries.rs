@@ -598,3 +598,27 @@ impl std::io::Write for SharedBuf {
         Ok(())
     }
 }
+
+#[tokio::test]
+async fn logger_methods_chain_and_reject_empty_names() {
+    let (_d, rt) = func(
+        "logger",
+        r#"local child = logger:with({req = 7}):named("api")
+        child:info("served", {path = "/x", ok = true})
+        child:debug("detail")
+        logger:warn("careful")
+        logger:error("bad", {code = 500})
+        print("plain", 1, nil)
+        local ok, err = pcall(function() return logger:named("") end)
+        return {ok = ok, err = tostring(err)}"#,
+    )
+    .await;
+    let v = call(&rt, "t:f", vec![]).await.unwrap();
+    assert_eq!(v.get("ok"), Some(&Value::Bool(false)));
+    assert!(
+        v.get("err")
+            .and_then(Value::as_str)
+            .unwrap()
+            .contains("name cannot be empty")
+    );
+}

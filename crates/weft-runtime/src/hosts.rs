@@ -47,12 +47,8 @@ fn check(entry: &Entry) -> Result<()> {
         ("host.queue_size", config.host.queue_size),
         ("host.local_queue_size", config.host.local_queue_size),
     ] {
-        if let Some(v) = value {
-            if v <= 0 {
-                return Err(Error::invalid(format!(
-                    "{field} must be greater than 0, got {v}"
-                )));
-            }
+        if let Some(v) = value.filter(|v| *v <= 0) {
+            return Err(Error::invalid(format!("must be greater than 0, got {v}")).in_field(field));
         }
     }
     Ok(())

@@ -151,10 +151,10 @@ pub fn exit_code(value: &Value) -> i32 {
 
 /// Collapses a duplicated leading `x: x: ` once, as Wippy does.
 fn collapse_repeated_prefix(text: &str) -> String {
-    if let Some((head, rest)) = text.split_once(": ") {
-        if let Some(tail) = rest.strip_prefix(head).and_then(|r| r.strip_prefix(": ")) {
-            return format!("{head}: {tail}");
-        }
+    if let Some((head, rest)) = text.split_once(": ")
+        && let Some(tail) = rest.strip_prefix(head).and_then(|r| r.strip_prefix(": "))
+    {
+        return format!("{head}: {tail}");
     }
     text.to_string()
 }

@@ -13,6 +13,10 @@ use weft::boot_app;
 use weft_core::Value;
 use weft_registry::{BootOptions, LoadOptions};
 
+/// The same allocator as the `weft` binary.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const CALL_APP: &str = r#"
 namespace: bench
 entries:

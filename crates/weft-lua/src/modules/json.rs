@@ -43,30 +43,7 @@ pub fn module(lua: &Lua) -> mlua::Result<Table> {
             lua.create_string(text)
         })?,
     )?;
-    t.set(
-        "decode",
-        lua.create_function(|lua, v: LuaValue| {
-            let text = match &v {
-                LuaValue::String(s) if !s.as_bytes().is_empty() => s.as_bytes().to_vec(),
-                LuaValue::String(_) => {
-                    return errors::fail(lua, Error::invalid("cannot decode an empty string"));
-                }
-                other => {
-                    return errors::fail(
-                        lua,
-                        Error::invalid(format!(
-                            "json.decode expects a string, got {}",
-                            other.type_name()
-                        )),
-                    );
-                }
-            };
-            match serde_json::from_slice::<Json>(&text) {
-                Ok(json) => Ok((to_lua(lua, &json)?, LuaValue::Nil)),
-                Err(e) => errors::fail(lua, Error::internal(e.to_string())),
-            }
-        })?,
-    )?;
+    t.set("decode", lua.create_function(decode)?)?;
     t.set(
         "validate",
         lua.create_function(|lua, (schema, data): (LuaValue, LuaValue)| {
@@ -91,6 +68,23 @@ pub fn module(lua: &Lua) -> mlua::Result<Table> {
         })?,
     )?;
     Ok(t)
+}
+
+/// `json.decode(s)`: the value, or `nil, err` (Invalid for a non-string or empty input,
+/// Internal with the parser's message and position for malformed JSON).
+fn decode(lua: &Lua, v: LuaValue) -> mlua::Result<(LuaValue, LuaValue)> {
+    let LuaValue::String(s) = &v else {
+        let msg = format!("json.decode expects a string, got {}", v.type_name());
+        return errors::fail(lua, Error::invalid(msg));
+    };
+    let text = s.as_bytes();
+    if text.is_empty() {
+        return errors::fail(lua, Error::invalid("cannot decode an empty string"));
+    }
+    match serde_json::from_slice::<Json>(&text) {
+        Ok(json) => Ok((to_lua(lua, &json)?, LuaValue::Nil)),
+        Err(e) => errors::fail(lua, Error::internal(e.to_string())),
+    }
 }
 
 /// Encodes a Lua value as JSON text; Internal error for what JSON cannot hold.
@@ -226,18 +220,14 @@ fn table_to_json(t: &Table, path: &mut Vec<*const c_void>) -> Result<Json, Error
             "cannot encode a table with mixed integer and string keys to JSON",
         ));
     }
+    ints.sort_unstable_by_key(|(i, _)| *i);
+    if ints.iter().zip(1..).any(|((i, _), n)| *i != n) {
+        return Err(Error::internal(
+            "cannot encode a sparse array to JSON (keys are not 1..n)",
+        ));
+    }
     path.push(id);
     let json = if strs.is_empty() {
-        ints.sort_unstable_by_key(|(i, _)| *i);
-        if ints
-            .iter()
-            .enumerate()
-            .any(|(n, (i, _))| *i != n as i64 + 1)
-        {
-            return Err(Error::internal(
-                "cannot encode a sparse array to JSON (keys are not 1..n)",
-            ));
-        }
         let items = ints
             .iter()
             .map(|(_, v)| to_json_at(v, path))
@@ -337,9 +327,7 @@ fn number_to_lua(n: &Number) -> LuaValue {
     }
     let f = n.as_f64().unwrap_or(f64::NAN);
     // integral and inside i64 (2^63 itself is not)
-    if f.fract() == 0.0
-        && (-9.223_372_036_854_775_808e18..9.223_372_036_854_775_808e18).contains(&f)
-    {
+    if f.fract() == 0.0 && (i64::MIN as f64..-(i64::MIN as f64)).contains(&f) {
         LuaValue::Integer(f as i64)
     } else {
         LuaValue::Number(f)
@@ -352,8 +340,9 @@ fn compiled(schema: &LuaValue) -> Result<Arc<jsonschema::Validator>, Error> {
     let (key, json) = match schema {
         LuaValue::String(s) => (s.to_string_lossy(), None),
         LuaValue::Table(_) => {
-            let json = to_json(schema)
+            let mut json = to_json(schema)
                 .map_err(|e| Error::invalid(format!("invalid schema: {}", e.message())))?;
+            empty_tables_as_objects(&mut json);
             let mut key = String::new();
             write_json(&mut key, &json);
             (key, Some(json))
@@ -385,6 +374,51 @@ fn compiled(schema: &LuaValue) -> Result<Arc<jsonschema::Validator>, Error> {
     }
     cache.insert(key, validator.clone());
     Ok(validator)
+}
+
+/// Lua cannot tell `{}` from `[]`, and an empty table encodes as `[]`; in a schema
+/// table, turns the empty arrays that stand for schemas or maps (`properties = {}`,
+/// `items = {}`) into `{}`. Array keywords (`required`, `enum`, `type`, ...) and values
+/// (`const`, `default`, `examples`) stay as they are.
+fn empty_tables_as_objects(schema: &mut Json) {
+    const VALUES: &[&str] = &["const", "default", "enum", "examples"];
+    const ARRAYS: &[&str] = &["required", "type", "allOf", "anyOf", "oneOf", "prefixItems"];
+    const MAPS: &[&str] = &[
+        "properties",
+        "patternProperties",
+        "$defs",
+        "definitions",
+        "dependentSchemas",
+    ];
+    let Json::Object(map) = schema else { return };
+    for (key, value) in map.iter_mut() {
+        let key = key.as_str();
+        if VALUES.contains(&key) {
+            continue;
+        }
+        if ARRAYS.contains(&key) {
+            if let Json::Array(items) = value {
+                items.iter_mut().for_each(empty_tables_as_objects);
+            }
+        } else if MAPS.contains(&key) {
+            empty_as_object(value);
+            if let Json::Object(named) = value {
+                named.values_mut().for_each(|v| {
+                    empty_as_object(v);
+                    empty_tables_as_objects(v);
+                });
+            }
+        } else {
+            empty_as_object(value);
+            empty_tables_as_objects(value);
+        }
+    }
+}
+
+fn empty_as_object(v: &mut Json) {
+    if v.as_array().is_some_and(Vec::is_empty) {
+        *v = Json::Object(JsonMap::new());
+    }
 }
 
 /// `true` when `r` is Ok, else `false, err`.
@@ -734,6 +768,34 @@ mod tests {
             .eval()
             .unwrap();
         assert_eq!(kind, "Internal");
+    }
+
+    #[test]
+    fn empty_tables_in_schemas_mean_empty_objects() {
+        let lua = lua();
+        let (ok, bad, kept): (bool, bool, bool) = lua
+            .load(
+                "local s = {type = 'object', properties = {a = {}, b = {properties = {}}},
+                            required = {}, items = {}, default = {}}
+                 return json.validate(s, {a = 1, b = {x = 2}}),
+                        (json.validate({type = 'object', properties = {n = {type = 'number'}}}, {n = 'x'})),
+                        (json.validate({const = {}}, {}))",
+            )
+            .eval()
+            .unwrap();
+        assert!(ok && !bad && kept);
+        let mut schema = serde_json::json!({
+            "properties": {"p": [], "q": {"items": []}},
+            "required": [], "enum": [[]], "anyOf": [{"not": []}], "$defs": {"d": []}
+        });
+        empty_tables_as_objects(&mut schema);
+        assert_eq!(
+            schema,
+            serde_json::json!({
+                "properties": {"p": {}, "q": {"items": {}}},
+                "required": [], "enum": [[]], "anyOf": [{"not": {}}], "$defs": {"d": {}}
+            })
+        );
     }
 
     #[test]

@@ -88,6 +88,8 @@ const LONG_DAYS: [&str; 7] = [
 ];
 
 const NS: i128 = 1_000_000_000;
+/// 2^63: floats at or past it in magnitude do not fit an i64.
+const TWO_POW_63: f64 = -(i64::MIN as f64);
 const SECS_PER_DAY: i64 = 86_400;
 /// The earliest and latest years a [`Time`] may fall in.
 const MAX_YEAR: i64 = 200_000;
@@ -235,8 +237,7 @@ pub fn parse_duration_arg(v: &LuaValue) -> Result<i64, Error> {
     match v {
         LuaValue::Integer(n) => Ok(*n),
         LuaValue::Number(f) => {
-            // 2^63 as f64; anything at or past it does not fit
-            if f.is_finite() && f.abs() < 9.223_372_036_854_775_808e18 {
+            if f.is_finite() && f.abs() < TWO_POW_63 {
                 Ok(f.trunc() as i64)
             } else {
                 Err(Error::invalid(format!("invalid duration: {f} nanoseconds")))
@@ -1151,280 +1152,342 @@ fn parse_layout(
             quote(&String::from_utf8_lossy(what)),
         ))
     };
-    let failed = |msg: &str| Error::invalid(format!("parsing time {}{msg}", quote(value)));
-
-    let mut lay = layout.as_bytes();
-    let mut val = value.as_bytes();
-    let (mut am, mut pm) = (false, false);
-    let (mut year, mut month, mut day, mut yday) = (0i64, -1i64, -1i64, -1i64);
-    let (mut hour, mut minute, mut second, mut nsec) = (0i64, 0i64, 0i64, 0i64);
-    let mut zone: Option<Location> = None;
-    let mut zone_offset: Option<i64> = None;
-    let mut zone_name: Option<String> = None;
-
+    let mut fields = Parsed::new();
+    let (mut lay, mut val) = (layout.as_bytes(), value.as_bytes());
     loop {
         let (prefix, std, suffix) = next_chunk(lay);
         let std_text = &lay[prefix.len()..lay.len() - suffix.len()];
         val = skip(val, prefix).map_err(|at| cannot(at, prefix))?;
         let Some(std) = std else {
             if !val.is_empty() {
-                return Err(failed(&format!(
-                    ": extra text: {}",
-                    quote(&String::from_utf8_lossy(val))
-                )));
+                let extra = quote(&String::from_utf8_lossy(val));
+                return Err(parse_failure(value, &format!(": extra text: {extra}")));
             }
             break;
         };
         lay = suffix;
-        let hold = val;
-        let mut range: Option<&str> = None;
-        let ok = (|| -> Option<()> {
-            match std {
-                Std::Year => {
-                    let p = val.get(..2)?;
-                    val = &val[2..];
-                    year = atoi(p)?;
-                    year += if year >= 69 { 1900 } else { 2000 };
-                }
-                Std::LongYear => {
-                    if !val.first()?.is_ascii_digit() {
-                        return None;
-                    }
-                    let p = val.get(..4)?;
-                    val = &val[4..];
-                    year = atoi(p)?;
-                }
-                Std::Month | Std::LongMonth => {
-                    let names = LONG_MONTHS.map(|m| if std == Std::Month { &m[..3] } else { m });
-                    let (i, rest) = lookup(&names, val)?;
-                    month = i as i64 + 1;
-                    val = rest;
-                }
-                Std::NumMonth | Std::ZeroMonth => {
-                    (month, val) = getnum(val, std == Std::ZeroMonth)?;
-                    if !(1..=12).contains(&month) {
-                        range = Some("month");
-                    }
-                }
-                Std::WeekDay | Std::LongWeekDay => {
-                    let names = LONG_DAYS.map(|d| if std == Std::WeekDay { &d[..3] } else { d });
-                    val = lookup(&names, val)?.1;
-                }
-                Std::Day | Std::UnderDay | Std::ZeroDay => {
-                    if std == Std::UnderDay && val.first() == Some(&b' ') {
-                        val = &val[1..];
-                    }
-                    (day, val) = getnum(val, std == Std::ZeroDay)?;
-                }
-                Std::UnderYearDay | Std::ZeroYearDay => {
-                    for _ in 0..2 {
-                        if std == Std::UnderYearDay && val.first() == Some(&b' ') {
-                            val = &val[1..];
-                        }
-                    }
-                    (yday, val) = getnum3(val, std == Std::ZeroYearDay)?;
-                }
-                Std::Hour => {
-                    (hour, val) = getnum(val, false)?;
-                    if !(0..24).contains(&hour) {
-                        range = Some("hour");
-                    }
-                }
-                Std::Hour12 | Std::ZeroHour12 => {
-                    (hour, val) = getnum(val, std == Std::ZeroHour12)?;
-                    if !(0..=12).contains(&hour) {
-                        range = Some("hour");
-                    }
-                }
-                Std::Minute | Std::ZeroMinute => {
-                    (minute, val) = getnum(val, std == Std::ZeroMinute)?;
-                    if !(0..60).contains(&minute) {
-                        range = Some("minute");
-                    }
-                }
-                Std::Second | Std::ZeroSecond => {
-                    (second, val) = getnum(val, std == Std::ZeroSecond)?;
-                    if !(0..60).contains(&second) {
-                        range = Some("second");
-                        return Some(());
-                    }
-                    // a fraction in the text that the layout does not spell out
-                    if val.len() >= 2
-                        && is_sep(val[0])
-                        && val[1].is_ascii_digit()
-                        && !matches!(
-                            next_chunk(lay).1,
-                            Some(Std::FracZero(..) | Std::FracNine(..))
-                        )
-                    {
-                        let n = 2 + val[2..].iter().take_while(|c| c.is_ascii_digit()).count();
-                        nsec = parse_nanos(val, n, &mut range)?;
-                        val = &val[n..];
-                    }
-                }
-                Std::PM | Std::Pm => {
-                    let p = val.get(..2)?;
-                    val = &val[2..];
-                    let (upper, lower) = if std == Std::PM {
-                        (b"PM", b"AM")
-                    } else {
-                        (b"pm", b"am")
-                    };
-                    if p == upper {
-                        pm = true;
-                    } else if p == lower {
-                        am = true;
-                    } else {
-                        return None;
-                    }
-                }
-                Std::Tz => {
-                    if val.starts_with(b"UTC") {
-                        zone = Some(Location::utc());
-                        val = &val[3..];
-                        return Some(());
-                    }
-                    let n = zone_name_len(val)?;
-                    zone_name = Some(String::from_utf8_lossy(&val[..n]).into_owned());
-                    val = &val[n..];
-                }
-                Std::FracZero(_, digits) => {
-                    let n = 1 + digits;
-                    if val.len() < n {
-                        return None;
-                    }
-                    nsec = parse_nanos(val, n, &mut range)?;
-                    val = &val[n..];
-                }
-                Std::FracNine(..) => {
-                    if val.len() < 2 || !is_sep(val[0]) || !val[1].is_ascii_digit() {
-                        return Some(()); // fraction omitted
-                    }
-                    let n = 1 + val[1..].iter().take_while(|c| c.is_ascii_digit()).count();
-                    nsec = parse_nanos(val, n, &mut range)?;
-                    val = &val[n..];
-                }
-                tz => {
-                    if tz.is_iso_tz() && val.first() == Some(&b'Z') {
-                        val = &val[1..];
-                        zone = Some(Location::utc());
-                        return Some(());
-                    }
-                    let (sign, hh, mm, ss, len): (u8, &[u8], &[u8], &[u8], usize) = match tz {
-                        Std::Iso8601ColonTz | Std::NumColonTz => {
-                            let v = val.get(..6)?;
-                            if v[3] != b':' {
-                                return None;
-                            }
-                            (v[0], &v[1..3], &v[4..6], b"00", 6)
-                        }
-                        Std::Iso8601ShortTz | Std::NumShortTz => {
-                            let v = val.get(..3)?;
-                            (v[0], &v[1..3], b"00", b"00", 3)
-                        }
-                        Std::Iso8601ColonSecondsTz | Std::NumColonSecondsTz => {
-                            let v = val.get(..9)?;
-                            if v[3] != b':' || v[6] != b':' {
-                                return None;
-                            }
-                            (v[0], &v[1..3], &v[4..6], &v[7..9], 9)
-                        }
-                        Std::Iso8601SecondsTz | Std::NumSecondsTz => {
-                            let v = val.get(..7)?;
-                            (v[0], &v[1..3], &v[3..5], &v[5..7], 7)
-                        }
-                        _ => {
-                            let v = val.get(..5)?;
-                            (v[0], &v[1..3], &v[3..5], b"00", 5)
-                        }
-                    };
-                    val = &val[len..];
-                    let hr = getnum(hh, true)?.0;
-                    let mi = getnum(mm, true)?.0;
-                    let se = getnum(ss, true)?.0;
-                    if hr > 24 {
-                        range = Some("time zone offset hour");
-                    }
-                    if mi > 60 {
-                        range = Some("time zone offset minute");
-                    }
-                    if se > 60 {
-                        range = Some("time zone offset second");
-                    }
-                    let off = (hr * 60 + mi) * 60 + se;
-                    zone_offset = Some(match sign {
-                        b'+' => off,
-                        b'-' => -off,
-                        _ => return None,
-                    });
-                }
+        let rest = fields.read(std, val, lay);
+        if let Some(what) = fields.out_of_range {
+            return Err(parse_failure(value, &format!(": {what} out of range")));
+        }
+        val = rest.ok_or_else(|| cannot(val, std_text))?;
+    }
+    fields.into_time(value, default_loc, local)
+}
+
+/// The fields [`parse_layout`] has read (Go's locals in `time.parse`).
+struct Parsed {
+    year: i64,
+    /// -1 until read, like `day` and `yday`.
+    month: i64,
+    day: i64,
+    yday: i64,
+    hour: i64,
+    minute: i64,
+    second: i64,
+    nsec: i64,
+    am: bool,
+    pm: bool,
+    zone: Option<Location>,
+    zone_offset: Option<i64>,
+    zone_name: Option<String>,
+    /// The field that was out of its range (`"month"`, `"hour"`, ...).
+    out_of_range: Option<&'static str>,
+}
+
+impl Parsed {
+    fn new() -> Parsed {
+        Parsed {
+            year: 0,
+            month: -1,
+            day: -1,
+            yday: -1,
+            hour: 0,
+            minute: 0,
+            second: 0,
+            nsec: 0,
+            am: false,
+            pm: false,
+            zone: None,
+            zone_offset: None,
+            zone_name: None,
+            out_of_range: None,
+        }
+    }
+
+    /// Reads element `std` from the start of `val`; gives the rest of the text, or
+    /// `None` if it does not match. `layout` is the rest of the layout.
+    fn read<'a>(&mut self, std: Std, mut val: &'a [u8], layout: &[u8]) -> Option<&'a [u8]> {
+        let mut check = |v: i64, range: std::ops::RangeInclusive<i64>, what: &'static str| {
+            if !range.contains(&v) {
+                self.out_of_range = Some(what);
             }
-            Some(())
-        })()
-        .is_some();
-        if let Some(what) = range {
-            return Err(failed(&format!(": {what} out of range")));
-        }
-        if !ok {
-            return Err(cannot(hold, std_text));
-        }
-    }
-
-    if pm && hour < 12 {
-        hour += 12;
-    } else if am && hour == 12 {
-        hour = 0;
-    }
-
-    if yday >= 0 {
-        let (m, d) =
-            month_day_of_year(year, yday).ok_or_else(|| failed(": day-of-year out of range"))?;
-        if month >= 0 && month != m {
-            return Err(failed(": day-of-year does not match month"));
-        }
-        if day >= 0 && day != d {
-            return Err(failed(": day-of-year does not match day"));
-        }
-        (month, day) = (m, d);
-    } else {
-        if month < 0 {
-            month = 1;
-        }
-        if day < 0 {
-            day = 1;
-        }
-    }
-    if day < 1 || day > days_in_month(year, month) {
-        return Err(failed(": day out of range"));
-    }
-
-    let parts = [year, month, day, hour, minute, second, nsec];
-    if let Some(zone) = zone {
-        return Time::date(parts, &zone);
-    }
-    if let Some(offset) = zone_offset {
-        let t = Time::date(parts, &Location::utc())?;
-        let t = Time::from_unix(t.secs - offset, t.nsec.into(), Location::utc())?;
-        let (name, local_offset) = local.lookup(t.secs);
-        if i64::from(local_offset) == offset && zone_name.as_ref().is_none_or(|z| *z == name) {
-            return Ok(t.in_location(local.clone()));
-        }
-        return Ok(t.in_location(Location::fixed(&zone_name.unwrap_or_default(), offset)?));
-    }
-    if let Some(name) = zone_name {
-        let t = Time::date(parts, &Location::utc())?;
-        if let Some(offset) = local.lookup_name(&name, t.secs) {
-            let t = Time::from_unix(t.secs - i64::from(offset), t.nsec.into(), Location::utc())?;
-            return Ok(t.in_location(local.clone()));
-        }
-        // an unknown abbreviation keeps the wall time as UTC, as Go does
-        let offset = match name.strip_prefix("GMT") {
-            Some(rest) if !rest.is_empty() => atoi(rest.as_bytes()).unwrap_or(0) * 3600,
-            _ => 0,
         };
-        return Ok(t.in_location(Location::fixed(&name, offset)?));
+        match std {
+            Std::Year => {
+                let year = atoi(val.get(..2)?)?;
+                self.year = year + if year >= 69 { 1900 } else { 2000 };
+                Some(&val[2..])
+            }
+            Std::LongYear => {
+                if !val.first()?.is_ascii_digit() {
+                    return None;
+                }
+                self.year = atoi(val.get(..4)?)?;
+                Some(&val[4..])
+            }
+            Std::Month | Std::LongMonth => {
+                let names = LONG_MONTHS.map(|m| if std == Std::Month { &m[..3] } else { m });
+                let (i, rest) = lookup(&names, val)?;
+                self.month = i as i64 + 1;
+                Some(rest)
+            }
+            Std::NumMonth | Std::ZeroMonth => {
+                let (month, rest) = getnum(val, std == Std::ZeroMonth)?;
+                check(month, 1..=12, "month");
+                self.month = month;
+                Some(rest)
+            }
+            Std::WeekDay | Std::LongWeekDay => {
+                let names = LONG_DAYS.map(|d| if std == Std::WeekDay { &d[..3] } else { d });
+                Some(lookup(&names, val)?.1)
+            }
+            Std::Day | Std::UnderDay | Std::ZeroDay => {
+                if std == Std::UnderDay && val.first() == Some(&b' ') {
+                    val = &val[1..];
+                }
+                let (day, rest) = getnum(val, std == Std::ZeroDay)?;
+                self.day = day;
+                Some(rest)
+            }
+            Std::UnderYearDay | Std::ZeroYearDay => {
+                for _ in 0..2 {
+                    if std == Std::UnderYearDay && val.first() == Some(&b' ') {
+                        val = &val[1..];
+                    }
+                }
+                let (yday, rest) = getnum3(val, std == Std::ZeroYearDay)?;
+                self.yday = yday;
+                Some(rest)
+            }
+            Std::Hour | Std::Hour12 | Std::ZeroHour12 => {
+                let (hour, rest) = getnum(val, std == Std::ZeroHour12)?;
+                let max = if std == Std::Hour { 23 } else { 12 };
+                check(hour, 0..=max, "hour");
+                self.hour = hour;
+                Some(rest)
+            }
+            Std::Minute | Std::ZeroMinute => {
+                let (minute, rest) = getnum(val, std == Std::ZeroMinute)?;
+                check(minute, 0..=59, "minute");
+                self.minute = minute;
+                Some(rest)
+            }
+            Std::Second | Std::ZeroSecond => {
+                let (second, rest) = getnum(val, std == Std::ZeroSecond)?;
+                check(second, 0..=59, "second");
+                self.second = second;
+                // a fraction in the text that the layout does not spell out
+                let fraction_next = matches!(
+                    next_chunk(layout).1,
+                    Some(Std::FracZero(..) | Std::FracNine(..))
+                );
+                if self.out_of_range.is_some()
+                    || fraction_next
+                    || rest.len() < 2
+                    || !is_sep(rest[0])
+                    || !rest[1].is_ascii_digit()
+                {
+                    return Some(rest);
+                }
+                let n = 2 + rest[2..].iter().take_while(|c| c.is_ascii_digit()).count();
+                self.nsec = parse_nanos(rest, n, &mut self.out_of_range)?;
+                Some(&rest[n..])
+            }
+            Std::PM | Std::Pm => {
+                let (upper, lower) = if std == Std::PM {
+                    (b"PM", b"AM")
+                } else {
+                    (b"pm", b"am")
+                };
+                let p = val.get(..2)?;
+                if p == upper {
+                    self.pm = true;
+                } else if p == lower {
+                    self.am = true;
+                } else {
+                    return None;
+                }
+                Some(&val[2..])
+            }
+            Std::Tz => {
+                if let Some(rest) = val.strip_prefix(b"UTC") {
+                    self.zone = Some(Location::utc());
+                    return Some(rest);
+                }
+                let n = zone_name_len(val)?;
+                self.zone_name = Some(String::from_utf8_lossy(&val[..n]).into_owned());
+                Some(&val[n..])
+            }
+            Std::FracZero(_, digits) => {
+                let n = 1 + digits;
+                if val.len() < n {
+                    return None;
+                }
+                self.nsec = parse_nanos(val, n, &mut self.out_of_range)?;
+                Some(&val[n..])
+            }
+            Std::FracNine(..) => {
+                if val.len() < 2 || !is_sep(val[0]) || !val[1].is_ascii_digit() {
+                    return Some(val); // fraction omitted
+                }
+                let n = 1 + val[1..].iter().take_while(|c| c.is_ascii_digit()).count();
+                self.nsec = parse_nanos(val, n, &mut self.out_of_range)?;
+                Some(&val[n..])
+            }
+            tz => {
+                if tz.is_iso_tz()
+                    && let Some(rest) = val.strip_prefix(b"Z")
+                {
+                    self.zone = Some(Location::utc());
+                    return Some(rest);
+                }
+                self.read_offset(tz, val)
+            }
+        }
     }
-    Time::date(parts, default_loc)
+
+    /// Reads a numeric zone offset (`-0700`, `-07:00`, `-07`, `-070000`, `-07:00:00`).
+    fn read_offset<'a>(&mut self, std: Std, val: &'a [u8]) -> Option<&'a [u8]> {
+        let (sign, hh, mm, ss, len): (u8, &[u8], &[u8], &[u8], usize) = match std {
+            Std::Iso8601ColonTz | Std::NumColonTz => {
+                let v = val.get(..6)?;
+                if v[3] != b':' {
+                    return None;
+                }
+                (v[0], &v[1..3], &v[4..6], b"00", 6)
+            }
+            Std::Iso8601ShortTz | Std::NumShortTz => {
+                let v = val.get(..3)?;
+                (v[0], &v[1..3], b"00", b"00", 3)
+            }
+            Std::Iso8601ColonSecondsTz | Std::NumColonSecondsTz => {
+                let v = val.get(..9)?;
+                if v[3] != b':' || v[6] != b':' {
+                    return None;
+                }
+                (v[0], &v[1..3], &v[4..6], &v[7..9], 9)
+            }
+            Std::Iso8601SecondsTz | Std::NumSecondsTz => {
+                let v = val.get(..7)?;
+                (v[0], &v[1..3], &v[3..5], &v[5..7], 7)
+            }
+            _ => {
+                let v = val.get(..5)?;
+                (v[0], &v[1..3], &v[3..5], b"00", 5)
+            }
+        };
+        let (hr, mi, se) = (
+            getnum(hh, true)?.0,
+            getnum(mm, true)?.0,
+            getnum(ss, true)?.0,
+        );
+        // `>` rather than `>=`: people do write offsets of 24 hours or 60 minutes
+        for (v, max, what) in [
+            (hr, 24, "time zone offset hour"),
+            (mi, 60, "time zone offset minute"),
+            (se, 60, "time zone offset second"),
+        ] {
+            if v > max {
+                self.out_of_range = Some(what);
+            }
+        }
+        let offset = (hr * 60 + mi) * 60 + se;
+        self.zone_offset = Some(match sign {
+            b'+' => offset,
+            b'-' => -offset,
+            _ => return None,
+        });
+        Some(&val[len..])
+    }
+
+    /// Validates the date and builds the time (the end of Go's `time.parse`).
+    fn into_time(
+        mut self,
+        value: &str,
+        default_loc: &Location,
+        local: &Location,
+    ) -> Result<Time, Error> {
+        if self.pm && self.hour < 12 {
+            self.hour += 12;
+        } else if self.am && self.hour == 12 {
+            self.hour = 0;
+        }
+        if self.yday >= 0 {
+            let (m, d) = month_day_of_year(self.year, self.yday)
+                .ok_or_else(|| parse_failure(value, ": day-of-year out of range"))?;
+            if self.month >= 0 && self.month != m {
+                return Err(parse_failure(value, ": day-of-year does not match month"));
+            }
+            if self.day >= 0 && self.day != d {
+                return Err(parse_failure(value, ": day-of-year does not match day"));
+            }
+            (self.month, self.day) = (m, d);
+        } else {
+            // unset fields (-1) default to January and the 1st
+            if self.month < 0 {
+                self.month = 1;
+            }
+            if self.day < 0 {
+                self.day = 1;
+            }
+        }
+        if self.day < 1 || self.day > days_in_month(self.year, self.month) {
+            return Err(parse_failure(value, ": day out of range"));
+        }
+
+        let parts = [
+            self.year,
+            self.month,
+            self.day,
+            self.hour,
+            self.minute,
+            self.second,
+            self.nsec,
+        ];
+        if let Some(zone) = self.zone {
+            return Time::date(parts, &zone);
+        }
+        let wall = Time::date(parts, &Location::utc())?;
+        if let Some(offset) = self.zone_offset {
+            let t = Time::from_unix(wall.secs - offset, wall.nsec.into(), Location::utc())?;
+            let (name, local_offset) = local.lookup(t.secs);
+            let same_name = self.zone_name.as_ref().is_none_or(|z| *z == name);
+            if i64::from(local_offset) == offset && same_name {
+                return Ok(t.in_location(local.clone()));
+            }
+            let name = self.zone_name.unwrap_or_default();
+            return Ok(t.in_location(Location::fixed(&name, offset)?));
+        }
+        if let Some(name) = self.zone_name {
+            if let Some(offset) = local.lookup_name(&name, wall.secs) {
+                let secs = wall.secs - i64::from(offset);
+                return Time::from_unix(secs, wall.nsec.into(), local.clone());
+            }
+            // an unknown abbreviation keeps the wall time as UTC, as Go does
+            let offset = match name.strip_prefix("GMT") {
+                Some(rest) if !rest.is_empty() => atoi(rest.as_bytes()).unwrap_or(0) * 3600,
+                _ => 0,
+            };
+            return Ok(wall.in_location(Location::fixed(&name, offset)?));
+        }
+        Time::date(parts, default_loc)
+    }
+}
+
+/// A parse error with a message after the quoted value (`parsing time "x": ...`).
+fn parse_failure(value: &str, msg: &str) -> Error {
+    Error::invalid(format!("parsing time {}{msg}", quote(value)))
 }
 
 // ---------------------------------------------------------------------------------------
@@ -1482,9 +1545,7 @@ fn opt_location_arg(v: &LuaValue) -> Result<Option<Location>, Error> {
 fn int_arg(v: &LuaValue, what: &str) -> Result<i64, Error> {
     match v {
         LuaValue::Integer(n) => Ok(*n),
-        LuaValue::Number(f) if f.fract() == 0.0 && f.abs() < 9.223_372_036_854_775_808e18 => {
-            Ok(*f as i64)
-        }
+        LuaValue::Number(f) if f.fract() == 0.0 && f.abs() < TWO_POW_63 => Ok(*f as i64),
         other => Err(Error::invalid(format!(
             "{what} must be an integer, got {}",
             match other {
@@ -2228,6 +2289,11 @@ mod tests {
                 "2006-01-02",
                 "2024-01-02 extra",
                 "parsing time \"2024-01-02 extra\": extra text: \" extra\"",
+            ),
+            (
+                "Jan 02",
+                "Feb 00",
+                "parsing time \"Feb 00\": day out of range",
             ),
             (
                 "15:04",
