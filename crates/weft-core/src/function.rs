@@ -69,18 +69,34 @@ impl Functions {
 
     /// Calls `target` with `args` on behalf of the caller `cx`.
     ///
-    /// Errors: Invalid for a malformed id, PermissionDenied when `funcs.call` on the
-    /// target is not allowed (the target never runs), NotFound for an unknown target,
-    /// Timeout when the caller's deadline passes, else whatever the callee returns.
+    /// Errors: those of [`resolve`](Self::resolve), Timeout when the caller's deadline
+    /// passes, else whatever the callee returns.
     pub async fn call(&self, cx: &CallContext, target: &str, args: Vec<Value>) -> Result<Value> {
+        self.resolve(cx, target)?.invoke(cx, args).await
+    }
+
+    /// Validates `target`, checks `funcs.call` on it in `cx` and finds it.
+    ///
+    /// Errors: Invalid for a malformed id, PermissionDenied when the caller may not call
+    /// the target (which then never runs), NotFound for an unknown target.
+    pub fn resolve(&self, cx: &CallContext, target: &str) -> Result<Resolved> {
         validate_target(target)?;
         cx.check("funcs.call", target)
             .map_err(|_| Error::permission_denied(format!("not allowed: {target}")))?;
-        let registered = self.map.read().get(target).cloned().ok_or_else(|| {
+        self.map.read().get(target).cloned().map(Resolved).ok_or_else(|| {
             Error::not_found(format!("no handler registered for target: {target}"))
-        })?;
-        let child = cx.for_call(&registered.id);
-        let call = registered.function.call(child, args);
+        })
+    }
+}
+
+/// A call target that passed validation and the permission check.
+pub struct Resolved(Registered);
+
+impl Resolved {
+    /// Runs the target in a child of `cx`, bounded by the caller's deadline.
+    pub async fn invoke(self, cx: &CallContext, args: Vec<Value>) -> Result<Value> {
+        let Registered { id, function } = self.0;
+        let call = function.call(cx.for_call(&id), args);
         match cx.deadline() {
             None => call.await,
             Some(deadline) => tokio::time::timeout_at(deadline.into(), call)
@@ -88,7 +104,7 @@ impl Functions {
                 .unwrap_or_else(|_| {
                     Err(Error::new(
                         ErrorKind::Timeout,
-                        format!("call to {target} exceeded the caller's deadline"),
+                        format!("call to {id} exceeded the caller's deadline"),
                     ))
                 }),
         }

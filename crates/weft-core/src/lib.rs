@@ -16,7 +16,7 @@ pub mod value;
 
 pub use context::CallContext;
 pub use error::{Error, ErrorKind, Result};
-pub use function::{BoxFuture, Function, Functions};
+pub use function::{BoxFuture, Function, Functions, Resolved};
 pub use id::EntryId;
 pub use security::{Actor, Decision, Policy, Scope};
 pub use terminal::Terminal;

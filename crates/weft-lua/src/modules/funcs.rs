@@ -208,20 +208,14 @@ fn start(
         Ok(prepared) => prepared,
         Err(e) => return errors::fail(lua, e),
     };
-    if let Err(e) = weft_core::EntryId::parse(&target) {
-        return errors::fail(lua, e);
-    }
-    if cx.check("funcs.call", &target).is_err() {
-        return errors::fail(
-            lua,
-            Error::permission_denied(format!("not allowed: {target}")),
-        );
-    }
-    let rt = frame::runtime(lua);
+    let resolved = match frame::runtime(lua).functions.resolve(&cx, &target) {
+        Ok(resolved) => resolved,
+        Err(e) => return errors::fail(lua, e),
+    };
     let state = Arc::new(Mutex::new(FutureState::default()));
     let shared = state.clone();
     let task = tokio::spawn(async move {
-        let outcome = rt.functions.call(&cx, &target, args).await;
+        let outcome = resolved.invoke(&cx, args).await;
         let mut state = shared.lock();
         if state.outcome.is_none() {
             state.outcome = Some(outcome);
