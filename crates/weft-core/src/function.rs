@@ -83,9 +83,12 @@ impl Functions {
         validate_target(target)?;
         cx.check("funcs.call", target)
             .map_err(|_| Error::permission_denied(format!("not allowed: {target}")))?;
-        self.map.read().get(target).cloned().map(Resolved).ok_or_else(|| {
-            Error::not_found(format!("no handler registered for target: {target}"))
-        })
+        self.map
+            .read()
+            .get(target)
+            .cloned()
+            .map(Resolved)
+            .ok_or_else(|| Error::not_found(format!("no handler registered for target: {target}")))
     }
 }
 

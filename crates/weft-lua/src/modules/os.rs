@@ -103,7 +103,6 @@ fn from_fields(f: &Table) -> mlua::Result<i64> {
         .ok_or_else(|| mlua::Error::runtime(format!("year out of range: {year}")))?;
     let naive = base
         .and_hms_opt(0, 0, 0)
-        .and_then(|d| d.checked_add_months(chrono::Months::new(0)))
         .ok_or_else(|| mlua::Error::runtime("date out of range"))?;
     // Normalise out-of-range fields like C mktime: add them as offsets.
     let months = month - 1;
