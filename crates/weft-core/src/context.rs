@@ -45,6 +45,17 @@ impl CallContext {
         CallContext(Arc::new(frame))
     }
 
+    /// The context a spawned process starts in: the same actor, scope and values (they
+    /// are inheritable), its own entry and pid, no deadline and no terminal.
+    pub fn for_process(&self, entry: &EntryId, pid: Arc<str>) -> CallContext {
+        let mut frame = (*self.0).clone();
+        frame.entry = Some(entry.clone());
+        frame.pid = Some(pid);
+        frame.deadline = None;
+        frame.terminal = None;
+        CallContext(Arc::new(frame))
+    }
+
     /// The acting actor.
     pub fn actor(&self) -> Option<&Actor> {
         self.0.actor.as_ref()

@@ -6,11 +6,14 @@
 //! gets a [`pool::Pool`] of prepared VMs; a call leases one, runs the method under the
 //! return convention, and gives the VM back.
 
+pub mod chan;
 pub mod convert;
 pub mod errors;
 pub mod frame;
 pub mod modules;
+pub mod payload;
 pub mod pool;
+pub mod run;
 pub mod vm;
 
 use std::collections::HashMap;
@@ -112,7 +115,7 @@ impl Engine {
                     pool: Pool::new(PoolKind::Inline),
                 }));
                 self.rt
-                    .processes
+                    .factories
                     .register(entry.id.clone(), Arc::new(process));
             }
         }

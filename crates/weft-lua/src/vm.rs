@@ -11,7 +11,7 @@ use mlua::{Function, Lua, LuaOptions, MultiValue, StdLib, Table, Value as LuaVal
 use weft_core::{CallContext, EntryId, Error, Result, Value};
 use weft_runtime::Runtime;
 
-use crate::{convert, errors, frame, modules};
+use crate::{chan, convert, errors, frame, modules, run};
 
 /// A Lua entry's code and bindings, shared by every VM of its pool.
 pub struct Script {
@@ -58,6 +58,7 @@ impl Vm {
             lua,
         };
         let _frame = frame::enter(&vm.lua, cx.clone());
+        let _run = run::begin(&vm.lua);
         let mut bound = Vec::new();
         vm.bind(script, &mut bound).await?;
         let chunk = vm.load(script)?;
@@ -95,6 +96,7 @@ impl Vm {
     /// value that is a string or an error object fails the call; a raised error fails it.
     pub async fn call(&self, cx: CallContext, args: &[Value]) -> Result<Value> {
         let _frame = frame::enter(&self.lua, cx);
+        let _run = run::begin(&self.lua);
         let args = convert::to_lua_multi(&self.lua, args).map_err(lua_err)?;
         let out = self.protected(self.body.clone(), args).await?;
         let mut out = out.into_iter();
@@ -213,7 +215,28 @@ fn sandbox(lua: &Lua) -> mlua::Result<()> {
     )?;
     g.raw_set("print", lua.create_function(print)?)?;
     g.raw_set("os", modules::os::module(lua)?)?;
+    g.raw_set("process", modules::process::module(lua)?)?;
+    let coroutine: Table = g.get("coroutine")?;
+    coroutine.raw_set("spawn", lua.create_function(spawn_coroutine)?)?;
+    chan::install(lua)?;
     errors::install(lua)
+}
+
+/// `coroutine.spawn(fn)`: runs `fn` concurrently in this VM until the run ends.
+fn spawn_coroutine(lua: &Lua, f: Function) -> mlua::Result<bool> {
+    let thread = lua.create_thread(f)?.into_async::<()>(())?;
+    let cx = frame::current(lua);
+    run::spawn_task(lua, async move {
+        if let Err(e) = thread.await {
+            tracing::warn!(
+                target: "weft::lua",
+                entry = cx.entry().map(EntryId::as_str).unwrap_or(""),
+                "a spawned coroutine failed: {}",
+                errors::from_mlua(&e)
+            );
+        }
+    });
+    Ok(true)
 }
 
 /// `print(...)`: logs at info level, tagged with the entry and pid.

@@ -1,12 +1,15 @@
 //! Kind handlers for the hosts: `process.host` and `terminal.host`.
 //!
-//! This issue only validates them; the process runtime gives them workers and queues.
+//! This issue only validates them (their `host` settings and `lifecycle`); the process
+//! runtime gives them workers and queues.
 
 use std::sync::Arc;
 
 use serde::Deserialize;
 use weft_core::{BoxFuture, Error, Result};
 use weft_registry::{Entry, KindHandler};
+
+use crate::services::Lifecycle;
 
 /// Accepts `process.host` and `terminal.host` entries after checking their fields.
 pub struct HostHandler;
@@ -38,6 +41,7 @@ impl KindHandler for HostHandler {
 }
 
 fn check(entry: &Entry) -> Result<()> {
+    Lifecycle::of(entry)?;
     if entry.kind != "process.host" {
         return Ok(());
     }

@@ -2,12 +2,18 @@
 //!
 //! - [`Runtime`]: the handle every engine crate gets: function registry, entry store,
 //!   process factories, config.
-//! - [`Processes`]: process factories by entry id (`process.lua`, `process.wasm`).
+//! - [`process`]: process factories and the table of live processes (spawn, messages,
+//!   monitors, links, events, names).
+//! - [`channel`]: Go-style channels and `select`, never blocking a thread.
 //! - [`terminal`]: the `terminal.host` that runs CLI commands and maps results to exit codes.
 //! - [`hosts`]: kind handlers for `process.host` and `terminal.host`.
+//! - [`services`]: the `process.service` kind and the supervisor that starts, restarts and
+//!   stops services.
 
+pub mod channel;
 pub mod hosts;
 pub mod process;
+pub mod services;
 pub mod terminal;
 
 use std::path::PathBuf;
@@ -16,20 +22,25 @@ use std::sync::Arc;
 use weft_core::{CallContext, Functions};
 use weft_registry::{Config, Registry};
 
-pub use process::{ProcessFactory, Processes};
+pub use process::{Factories, ProcessFactory, ProcessTable, Spawn};
+pub use services::Services;
 
 /// The shared state of one running app.
 pub struct Runtime {
     /// The function registry (`funcs.call`).
     pub functions: Functions,
     /// Process factories (`process.lua`, `process.wasm`).
-    pub processes: Processes,
+    pub factories: Factories,
+    /// The live processes.
+    pub processes: Arc<ProcessTable>,
     /// The entries that booted.
     pub registry: Registry,
     /// The app's `.wippy.yaml` configuration.
     pub config: Config,
     /// The app root directory.
     pub root: PathBuf,
+    /// The supervised services (`process.service`).
+    pub services: Services,
     strict: bool,
 }
 
@@ -37,12 +48,14 @@ impl Runtime {
     /// A runtime for the app at `root` with `config`.
     pub fn new(root: PathBuf, config: Config) -> Arc<Runtime> {
         let strict = config.bool_or("security.strict_mode", false);
-        Arc::new(Runtime {
+        Arc::new_cyclic(|me| Runtime {
             functions: Functions::new(),
-            processes: Processes::default(),
+            factories: Factories::default(),
+            processes: Arc::new(ProcessTable::default()),
             registry: Registry::new(),
             config,
             root,
+            services: Services::new(me.clone()),
             strict,
         })
     }

@@ -1,10 +1,30 @@
-//! Process factories: entries that run as processes (`process.lua`, `process.wasm`).
+//! Processes: lightweight tasks with a pid, a mailbox, lifecycle events, monitors and
+//! links (reference §4.5), on tokio.
+//!
+//! - [`ProcessFactory`]: what an entry kind provides to run as a process (`process.lua`,
+//!   `process.wasm`); [`Factories`] maps entry ids to them.
+//! - [`ProcessTable`]: the live processes. Spawning, messages, monitors, links,
+//!   cancellation and the local name registry go through it, with the permission checks
+//!   of reference §5.6, so every engine gets the same semantics.
+//!
+//! A process is a tokio task: it never blocks a thread. When it ends, its monitors get an
+//! EXIT event; linked processes get LINK_DOWN if they trap links, else they fail too.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, SystemTime};
 
-use parking_lot::RwLock;
-use weft_core::{BoxFuture, CallContext, EntryId, Result, Value};
+use parking_lot::{Mutex, RwLock};
+use tokio::sync::{mpsc, oneshot};
+use tokio::task::AbortHandle;
+use weft_core::{BoxFuture, CallContext, EntryId, Error, ErrorKind, Result, Terminal, Value};
+
+use crate::Runtime;
+use crate::terminal::new_pid;
+
+/// A process id in Wippy's string form, `{host|id}`.
+pub type Pid = Arc<str>;
 
 /// Something that runs as a process: one body, run to completion with its arguments.
 pub trait ProcessFactory: Send + Sync + 'static {
@@ -15,18 +35,517 @@ pub trait ProcessFactory: Send + Sync + 'static {
 
 /// Process factories by entry id.
 #[derive(Default)]
-pub struct Processes {
+pub struct Factories {
     map: RwLock<HashMap<EntryId, Arc<dyn ProcessFactory>>>,
 }
 
-impl Processes {
+impl Factories {
     /// Registers `factory` under `id`, replacing any previous one.
     pub fn register(&self, id: EntryId, factory: Arc<dyn ProcessFactory>) {
         self.map.write().insert(id, factory);
     }
 
     /// The factory registered under `id`.
-    pub fn get(&self, id: &EntryId) -> Option<Arc<dyn ProcessFactory>> {
-        self.map.read().get(id).cloned()
+    pub fn get(&self, id: &str) -> Option<(EntryId, Arc<dyn ProcessFactory>)> {
+        self.map
+            .read()
+            .iter()
+            .find(|(k, _)| k.as_str() == id)
+            .map(|(k, f)| (k.clone(), f.clone()))
+    }
+}
+
+/// A message between processes.
+#[derive(Clone, Debug)]
+pub struct Message {
+    /// The topic (never starts with `@`).
+    pub topic: String,
+    /// The payload values (`process.send(dest, topic, a, b)` → `[a, b]`).
+    pub payload: Vec<Value>,
+    /// The sender's pid, if it was a process.
+    pub from: Option<Pid>,
+}
+
+/// A lifecycle event delivered on a process' events channel.
+#[derive(Clone, Debug)]
+pub struct Event {
+    /// What happened.
+    pub kind: EventKind,
+    /// The process it is about (the child that exited, the canceller).
+    pub from: Pid,
+    /// When.
+    pub at: SystemTime,
+}
+
+/// The kinds of [`Event`].
+#[derive(Clone, Debug)]
+pub enum EventKind {
+    /// A monitored process ended (`pid.exit`).
+    Exit(Result<Value>),
+    /// A linked process ended abnormally and this process traps links (`pid.link.down`).
+    LinkDown(Result<Value>),
+    /// Someone asked this process to stop (`pid.cancel`), with the grace period.
+    Cancel(Option<Duration>),
+}
+
+impl EventKind {
+    /// The Wippy event name: `pid.exit`, `pid.link.down` or `pid.cancel`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            EventKind::Exit(_) => "pid.exit",
+            EventKind::LinkDown(_) => "pid.link.down",
+            EventKind::Cancel(_) => "pid.cancel",
+        }
+    }
+}
+
+/// How to spawn a process.
+pub struct Spawn {
+    /// The process entry id (`ns:name`).
+    pub entry: String,
+    /// The host id (`process.host` or `terminal.host` entry).
+    pub host: String,
+    /// The arguments.
+    pub args: Vec<Value>,
+    /// The parent receives EXIT when the child ends.
+    pub monitor: bool,
+    /// Parent and child are linked.
+    pub link: bool,
+    /// Register the child under this local name.
+    pub name: Option<String>,
+    /// The terminal the child talks to (CLI commands).
+    pub terminal: Option<Arc<Terminal>>,
+}
+
+impl Spawn {
+    /// A plain spawn of `entry` on `host` with `args`.
+    pub fn new(entry: impl Into<String>, host: impl Into<String>, args: Vec<Value>) -> Spawn {
+        Spawn {
+            entry: entry.into(),
+            host: host.into(),
+            args,
+            monitor: false,
+            link: false,
+            name: None,
+            terminal: None,
+        }
+    }
+}
+
+/// One live process.
+pub struct Proc {
+    pid: Pid,
+    entry: EntryId,
+    mailbox: mpsc::UnboundedSender<Message>,
+    events: mpsc::UnboundedSender<Event>,
+    receivers: Mutex<Option<Receivers>>,
+    relations: Mutex<Relations>,
+    task: Mutex<Option<AbortHandle>>,
+    done: AtomicBool,
+    exit: Mutex<Option<oneshot::Sender<Result<Value>>>>,
+}
+
+/// The receiving ends of a process' mailbox and events, taken once by its engine.
+pub struct Receivers {
+    /// Messages sent to the process, in order per sender.
+    pub mailbox: mpsc::UnboundedReceiver<Message>,
+    /// Lifecycle events (queued until the process reads them).
+    pub events: mpsc::UnboundedReceiver<Event>,
+}
+
+#[derive(Default)]
+struct Relations {
+    monitored_by: HashSet<Pid>,
+    links: HashSet<Pid>,
+    trap_links: bool,
+    names: Vec<String>,
+}
+
+impl Proc {
+    /// The pid.
+    pub fn pid(&self) -> &Pid {
+        &self.pid
+    }
+
+    /// The entry the process runs.
+    pub fn entry(&self) -> &EntryId {
+        &self.entry
+    }
+
+    /// Takes the mailbox and events receivers (once; `None` afterwards).
+    pub fn take_receivers(&self) -> Option<Receivers> {
+        self.receivers.lock().take()
+    }
+
+    /// Whether LINK_DOWN is delivered as an event instead of failing this process.
+    pub fn trap_links(&self) -> bool {
+        self.relations.lock().trap_links
+    }
+
+    /// Sets `trap_links`.
+    pub fn set_trap_links(&self, on: bool) {
+        self.relations.lock().trap_links = on;
+    }
+}
+
+/// The live processes of a runtime.
+#[derive(Default)]
+pub struct ProcessTable {
+    procs: RwLock<HashMap<Pid, Arc<Proc>>>,
+    names: RwLock<HashMap<String, Pid>>,
+}
+
+impl ProcessTable {
+    /// How many processes are alive.
+    pub fn len(&self) -> usize {
+        self.procs.read().len()
+    }
+
+    /// True when no process is alive.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The process `pid`.
+    pub fn get(&self, pid: &str) -> Option<Arc<Proc>> {
+        self.procs.read().get(pid).cloned()
+    }
+
+    /// The process a destination names: a pid string or a registered name.
+    pub fn resolve(&self, dest: &str) -> Option<Arc<Proc>> {
+        if let Some(p) = self.get(dest) {
+            return Some(p);
+        }
+        let pid = self.names.read().get(dest).cloned()?;
+        self.get(&pid)
+    }
+
+    /// Spawns a process; returns its pid. Checks `process.spawn` (and `process.host`,
+    /// `process.spawn.monitored`, `process.spawn.linked` as the request asks) in `cx`.
+    pub fn spawn(&self, rt: &Arc<Runtime>, cx: &CallContext, req: Spawn) -> Result<Pid> {
+        self.start(rt, cx, req, None)
+    }
+
+    /// Runs a process to completion and returns its result (`process.exec`, CLI commands).
+    pub async fn exec(&self, rt: &Arc<Runtime>, cx: &CallContext, req: Spawn) -> Result<Value> {
+        cx.check("process.exec", &req.entry)?;
+        let (_, exit) = self.spawn_watched(rt, cx, req)?;
+        exit.await
+    }
+
+    /// Spawns a process and returns its pid and a future of its result (supervisors).
+    pub fn spawn_watched(
+        &self,
+        rt: &Arc<Runtime>,
+        cx: &CallContext,
+        req: Spawn,
+    ) -> Result<(Pid, BoxFuture<Result<Value>>)> {
+        let (tx, rx) = oneshot::channel();
+        let pid = self.start(rt, cx, req, Some(tx))?;
+        let exit = async move {
+            rx.await
+                .unwrap_or_else(|_| Err(Error::internal("process ended without a result")))
+        };
+        Ok((pid, Box::pin(exit)))
+    }
+
+    fn start(
+        &self,
+        rt: &Arc<Runtime>,
+        cx: &CallContext,
+        req: Spawn,
+        exit: Option<oneshot::Sender<Result<Value>>>,
+    ) -> Result<Pid> {
+        if req.entry.is_empty() || req.host.is_empty() {
+            return Err(Error::invalid(
+                "spawn requires at least id and host arguments",
+            ));
+        }
+        EntryId::parse(&req.entry)?;
+        cx.check("process.spawn", &req.entry)?;
+        if req.monitor {
+            cx.check("process.spawn.monitored", &req.entry)?;
+        }
+        if req.link {
+            cx.check("process.spawn.linked", &req.entry)?;
+        }
+        if !req.monitor && !req.link {
+            cx.check("process.host", &req.host)?;
+        }
+        let parent = match (req.monitor || req.link, cx.pid()) {
+            (true, None) => {
+                return Err(Error::invalid(
+                    "spawn_monitored and spawn_linked need a calling process",
+                ));
+            }
+            (_, pid) => pid.map(Pid::from),
+        };
+        let (entry, factory) = rt
+            .factories
+            .get(&req.entry)
+            .ok_or_else(|| Error::not_found(format!("process entry not found: {}", req.entry)))?;
+        match rt.registry.get(&req.host) {
+            Some(h) if h.kind == "process.host" || h.kind == "terminal.host" => {}
+            _ => return Err(Error::not_found(format!("host not found: {}", req.host))),
+        }
+        let pid: Pid = new_pid(&req.host).into();
+        let (mailbox, mailbox_rx) = mpsc::unbounded_channel();
+        let (events, events_rx) = mpsc::unbounded_channel();
+        let proc = Arc::new(Proc {
+            pid: pid.clone(),
+            entry: entry.clone(),
+            mailbox,
+            events,
+            receivers: Mutex::new(Some(Receivers {
+                mailbox: mailbox_rx,
+                events: events_rx,
+            })),
+            relations: Mutex::new(Relations::default()),
+            task: Mutex::new(None),
+            done: AtomicBool::new(false),
+            exit: Mutex::new(exit),
+        });
+        if let Some(parent) = &parent {
+            if req.monitor {
+                proc.relations.lock().monitored_by.insert(parent.clone());
+            }
+            if req.link {
+                proc.relations.lock().links.insert(parent.clone());
+                if let Some(p) = self.get(parent) {
+                    p.relations.lock().links.insert(pid.clone());
+                }
+            }
+        }
+        self.procs.write().insert(pid.clone(), proc.clone());
+        if let Some(name) = req.name
+            && let Err(e) = self.register_name(&name, &pid)
+        {
+            self.procs.write().remove(&pid);
+            if let Some(p) = parent.as_deref().and_then(|p| self.get(p)) {
+                p.relations.lock().links.remove(&pid);
+            }
+            return Err(e);
+        }
+        let child_cx = cx
+            .for_process(&entry, pid.clone())
+            .with_terminal(req.terminal);
+        let rt2 = rt.clone();
+        let task_pid = pid.clone();
+        let task = tokio::spawn(async move {
+            let result = factory.run(child_cx, req.args).await;
+            rt2.processes.finish(&task_pid, result);
+        });
+        *proc.task.lock() = Some(task.abort_handle());
+        Ok(pid)
+    }
+
+    /// Sends a message; `dest` is a pid or a registered name. Checks `process.send`.
+    pub fn send(
+        &self,
+        cx: &CallContext,
+        dest: &str,
+        topic: &str,
+        payload: Vec<Value>,
+    ) -> Result<()> {
+        if topic.is_empty() || topic.starts_with('@') {
+            return Err(Error::invalid(format!("invalid topic: {topic:?}")));
+        }
+        let proc = self
+            .resolve(dest)
+            .ok_or_else(|| Error::not_found(format!("process not found: {dest}")))?;
+        cx.check("process.send", &proc.pid)?;
+        proc.mailbox
+            .send(Message {
+                topic: topic.to_string(),
+                payload,
+                from: cx.pid().map(Pid::from),
+            })
+            .map_err(|_| Error::not_found(format!("process not found: {dest}")))
+    }
+
+    /// Stops a process at once; it exits with a Canceled error. Checks `process.terminate`.
+    pub fn terminate(&self, cx: &CallContext, dest: &str) -> Result<()> {
+        let proc = self.live(dest)?;
+        cx.check("process.terminate", &proc.pid)?;
+        self.kill(&proc, Error::canceled("process terminated"));
+        Ok(())
+    }
+
+    /// Sends CANCEL; after `deadline` a process still alive is terminated.
+    pub fn cancel(
+        self: &Arc<Self>,
+        cx: &CallContext,
+        dest: &str,
+        deadline: Option<Duration>,
+    ) -> Result<()> {
+        let proc = self.live(dest)?;
+        cx.check("process.cancel", &proc.pid)?;
+        let from: Pid = cx.pid().map(Pid::from).unwrap_or_else(|| Pid::from(""));
+        let _ = proc.events.send(Event {
+            kind: EventKind::Cancel(deadline),
+            from,
+            at: SystemTime::now(),
+        });
+        if let Some(grace) = deadline {
+            let table = self.clone();
+            let pid = proc.pid.clone();
+            tokio::spawn(async move {
+                tokio::time::sleep(grace).await;
+                if let Some(p) = table.get(&pid) {
+                    table.kill(&p, Error::canceled("process canceled: deadline passed"));
+                }
+            });
+        }
+        Ok(())
+    }
+
+    /// The caller (a process) starts receiving EXIT for `dest`. Checks `process.monitor`.
+    pub fn monitor(&self, cx: &CallContext, dest: &str) -> Result<()> {
+        let (me, target) = self.pair(cx, dest, "process.monitor")?;
+        target.relations.lock().monitored_by.insert(me);
+        Ok(())
+    }
+
+    /// Stops monitoring `dest`. Checks `process.unmonitor`.
+    pub fn unmonitor(&self, cx: &CallContext, dest: &str) -> Result<()> {
+        let (me, target) = self.pair(cx, dest, "process.unmonitor")?;
+        target.relations.lock().monitored_by.remove(&me);
+        Ok(())
+    }
+
+    /// Links the caller and `dest`. Checks `process.link`.
+    pub fn link(&self, cx: &CallContext, dest: &str) -> Result<()> {
+        let (me, target) = self.pair(cx, dest, "process.link")?;
+        let mine = self.live(&me)?;
+        target.relations.lock().links.insert(me);
+        mine.relations.lock().links.insert(target.pid.clone());
+        Ok(())
+    }
+
+    /// Removes the link between the caller and `dest`. Checks `process.unlink`.
+    pub fn unlink(&self, cx: &CallContext, dest: &str) -> Result<()> {
+        let (me, target) = self.pair(cx, dest, "process.unlink")?;
+        target.relations.lock().links.remove(&me);
+        if let Some(mine) = self.get(&me) {
+            mine.relations.lock().links.remove(&target.pid);
+        }
+        Ok(())
+    }
+
+    /// Registers `name` for `pid` (AlreadyExists if taken by a live process).
+    pub fn register_name(&self, name: &str, pid: &str) -> Result<()> {
+        if name.is_empty() {
+            return Err(Error::invalid("name cannot be empty"));
+        }
+        let proc = self.live(pid)?;
+        let mut names = self.names.write();
+        if let Some(owner) = names.get(name)
+            && owner.as_ref() != pid
+            && self.get(owner).is_some()
+        {
+            return Err(Error::new(
+                ErrorKind::AlreadyExists,
+                format!("name already registered: {name}"),
+            ));
+        }
+        names.insert(name.to_string(), proc.pid.clone());
+        proc.relations.lock().names.push(name.to_string());
+        Ok(())
+    }
+
+    /// The pid registered under `name`.
+    pub fn lookup_name(&self, name: &str) -> Option<Pid> {
+        let pid = self.names.read().get(name).cloned()?;
+        self.get(&pid).map(|p| p.pid.clone())
+    }
+
+    /// Removes `name`; returns whether it was registered.
+    pub fn unregister_name(&self, name: &str) -> bool {
+        self.names.write().remove(name).is_some()
+    }
+
+    /// Records the end of process `pid` and tells its monitors and links.
+    pub fn finish(&self, pid: &str, result: Result<Value>) {
+        let Some(proc) = self.procs.write().remove(pid) else {
+            return;
+        };
+        if proc.done.swap(true, Ordering::SeqCst) {
+            return;
+        }
+        let relations = std::mem::take(&mut *proc.relations.lock());
+        {
+            let mut names = self.names.write();
+            for name in &relations.names {
+                if names.get(name).is_some_and(|p| p.as_ref() == pid) {
+                    names.remove(name);
+                }
+            }
+        }
+        let now = SystemTime::now();
+        for watcher in &relations.monitored_by {
+            if let Some(w) = self.get(watcher) {
+                let _ = w.events.send(Event {
+                    kind: EventKind::Exit(result.clone()),
+                    from: proc.pid.clone(),
+                    at: now,
+                });
+            }
+        }
+        if let Err(err) = &result {
+            for linked in &relations.links {
+                let Some(other) = self.get(linked) else {
+                    continue;
+                };
+                other.relations.lock().links.remove(pid);
+                if other.trap_links() {
+                    let _ = other.events.send(Event {
+                        kind: EventKind::LinkDown(result.clone()),
+                        from: proc.pid.clone(),
+                        at: now,
+                    });
+                } else {
+                    self.kill(
+                        &other,
+                        Error::new(
+                            ErrorKind::Canceled,
+                            format!("linked process failed: {pid}: {err}"),
+                        ),
+                    );
+                }
+            }
+        } else {
+            for linked in &relations.links {
+                if let Some(other) = self.get(linked) {
+                    other.relations.lock().links.remove(pid);
+                }
+            }
+        }
+        if let Some(tx) = proc.exit.lock().take() {
+            let _ = tx.send(result);
+        }
+    }
+
+    /// Aborts a process' task and finishes it with `error`.
+    fn kill(&self, proc: &Arc<Proc>, error: Error) {
+        if let Some(task) = proc.task.lock().take() {
+            task.abort();
+        }
+        self.finish(&proc.pid, Err(error));
+    }
+
+    fn live(&self, dest: &str) -> Result<Arc<Proc>> {
+        self.resolve(dest)
+            .ok_or_else(|| Error::not_found(format!("process not found: {dest}")))
+    }
+
+    /// The caller's pid and the target process, after the permission check.
+    fn pair(&self, cx: &CallContext, dest: &str, action: &str) -> Result<(Pid, Arc<Proc>)> {
+        let me = cx
+            .pid()
+            .map(Pid::from)
+            .ok_or_else(|| Error::invalid(format!("{action} needs a calling process")))?;
+        let target = self.live(dest)?;
+        cx.check(action, &target.pid)?;
+        Ok((me, target))
     }
 }

@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use weft_core::{EntryId, Error, Result, Terminal, Value};
 use weft_registry::Registry;
 
-use crate::Runtime;
+use crate::{Runtime, Spawn};
 
 /// A CLI command: a `process.*` entry with `meta.command.name`.
 #[derive(Clone, Debug, PartialEq)]
@@ -93,20 +93,14 @@ pub async fn run_command(
             ))
         })?;
     let host = terminal_host(&rt.registry, host)?;
-    let factory = rt.processes.get(&command.entry).ok_or_else(|| {
-        Error::internal(format!("entry {} cannot run as a process", command.entry))
-    })?;
     let args = terminal
         .args()
         .iter()
         .map(|a| Value::str(a.as_str()))
         .collect();
-    let cx = rt
-        .root_context()
-        .with_terminal(Some(terminal.clone()))
-        .with_pid(new_pid(host.as_str()))
-        .with_entry(command.entry.clone());
-    let result = factory.run(cx, args).await;
+    let mut spawn = Spawn::new(command.entry.as_str(), host.as_str(), args);
+    spawn.terminal = Some(terminal.clone());
+    let result = rt.processes.exec(rt, &rt.root_context(), spawn).await;
     Ok(report(&result, &terminal))
 }
 

@@ -1,6 +1,7 @@
 //! Booting an app and running what the command line asked for.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use weft_core::Terminal;
 use weft_registry::{BootOptions, LoadErrors, LoadOptions, Registry, load_app};
@@ -80,14 +81,12 @@ fn list(opts: &LoadOptions) -> i32 {
 
 /// `weft run [command args…]`.
 async fn run_app(opts: &LoadOptions, run: &RunArgs, skip_unknown_kinds: bool) -> i32 {
+    let Some((name, args)) = run.command.split_first() else {
+        return serve(opts, skip_unknown_kinds).await;
+    };
     let rt = match start(opts, skip_unknown_kinds).await {
         Ok(rt) => rt,
         Err(code) => return code,
-    };
-    let Some((name, args)) = run.command.split_first() else {
-        tracing::info!("app running; press Ctrl-C to stop");
-        let _ = tokio::signal::ctrl_c().await;
-        return 0;
     };
     let term = Arc::new(Terminal::stdio(args.to_vec()));
     match terminal::run_command(&rt, run.host.as_deref(), name, term).await {
@@ -95,6 +94,96 @@ async fn run_app(opts: &LoadOptions, run: &RunArgs, skip_unknown_kinds: bool) ->
         Err(e) => {
             eprintln!("error: {e}");
             1
+        }
+    }
+}
+
+/// `weft run` without a command: boot, start the `auto_start` services, run until SIGINT
+/// or SIGTERM, then stop the services within `shutdown.timeout`. A second signal during
+/// the shutdown exits with 1 at once.
+async fn serve(opts: &LoadOptions, skip_unknown_kinds: bool) -> i32 {
+    // Listen before booting so that an early signal is not fatal.
+    let mut signals = match Signals::new() {
+        Ok(signals) => signals,
+        Err(e) => {
+            eprintln!("error: cannot listen for signals: {e}");
+            return 1;
+        }
+    };
+    let rt = match start(opts, skip_unknown_kinds).await {
+        Ok(rt) => rt,
+        Err(code) => return code,
+    };
+    let timeout = rt
+        .config
+        .duration_or("shutdown.timeout", DEFAULT_SHUTDOWN_TIMEOUT);
+    let code = match rt.services.start_all().await {
+        Ok(started) => {
+            tracing::info!("{started} services started");
+            tracing::info!("app running; press Ctrl-C to stop");
+            let signal = signals.next().await;
+            tracing::info!("{signal}: shutting down (timeout {timeout:?})");
+            0
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            1
+        }
+    };
+    tokio::select! {
+        terminated = rt.services.stop_all(timeout) => {
+            if terminated > 0 {
+                tracing::warn!("{terminated} services did not stop within {timeout:?} and were terminated");
+            }
+            tracing::info!("stopped");
+            code
+        }
+        signal = signals.next() => {
+            eprintln!("{signal} during shutdown: exiting now");
+            1
+        }
+    }
+}
+
+/// The `shutdown.timeout` when the config has none.
+const DEFAULT_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// SIGINT and SIGTERM (Ctrl-C elsewhere).
+struct Signals {
+    #[cfg(unix)]
+    interrupt: tokio::signal::unix::Signal,
+    #[cfg(unix)]
+    terminate: tokio::signal::unix::Signal,
+}
+
+impl Signals {
+    /// Starts listening.
+    fn new() -> std::io::Result<Signals> {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            Ok(Signals {
+                interrupt: signal(SignalKind::interrupt())?,
+                terminate: signal(SignalKind::terminate())?,
+            })
+        }
+        #[cfg(not(unix))]
+        Ok(Signals {})
+    }
+
+    /// The next signal's name.
+    async fn next(&mut self) -> &'static str {
+        #[cfg(unix)]
+        {
+            tokio::select! {
+                _ = self.interrupt.recv() => "SIGINT",
+                _ = self.terminate.recv() => "SIGTERM",
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+            "Ctrl-C"
         }
     }
 }

@@ -9,6 +9,7 @@ use weft_lua::LuaEngine;
 use weft_registry::{BootOptions, KindHandler, LoadErrors, LoadOptions, boot, load_app};
 use weft_runtime::Runtime;
 use weft_runtime::hosts::HostHandler;
+use weft_runtime::services::ServiceHandler;
 
 /// A booted app: its runtime and the warnings of its load.
 pub struct Booted {
@@ -31,5 +32,9 @@ pub async fn boot_app(opts: &LoadOptions, boot_opts: &BootOptions) -> Result<Boo
 
 /// The kind handlers of every engine, registering into `rt`.
 pub fn handlers(rt: &Arc<Runtime>) -> Vec<Arc<dyn KindHandler>> {
-    vec![Arc::new(LuaEngine::new(rt.clone())), Arc::new(HostHandler)]
+    vec![
+        Arc::new(LuaEngine::new(rt.clone())),
+        Arc::new(HostHandler),
+        Arc::new(ServiceHandler::new(rt.clone())),
+    ]
 }

@@ -12,6 +12,8 @@ use parking_lot::Mutex;
 use tokio::task::JoinHandle;
 use weft_core::{CallContext, Error, Map, Result, Value};
 
+use crate::chan::{Item, LuaChannel};
+use crate::payload::Payload;
 use crate::{convert, errors, frame};
 
 /// Builds the `funcs` module table.
@@ -115,11 +117,12 @@ impl UserData for Executor {
 }
 
 /// The state of a call started with `funcs.async`.
-#[derive(Default)]
 struct FutureState {
     outcome: Option<Result<Value>>,
     canceled: bool,
     task: Option<JoinHandle<()>>,
+    /// Delivers the outcome once (a Payload, or the error object), then closes.
+    channel: LuaChannel,
 }
 
 /// A started call (`funcs.async`).
@@ -128,6 +131,8 @@ struct CallFuture(Arc<Mutex<FutureState>>);
 
 impl UserData for CallFuture {
     fn add_methods<M: UserDataMethods<Self>>(methods: &mut M) {
+        methods.add_method("response", |_, this, ()| Ok(this.0.lock().channel.clone()));
+        methods.add_method("channel", |_, this, ()| Ok(this.0.lock().channel.clone()));
         methods.add_method("is_complete", |_, this, ()| {
             Ok(this.0.lock().outcome.is_some())
         });
@@ -158,24 +163,10 @@ impl UserData for CallFuture {
                 }
                 state.canceled = true;
                 state.outcome = Some(Err(Error::canceled("call canceled")));
+                state.channel.0.close();
             }
             Ok(true)
         });
-    }
-}
-
-/// A result value as Wippy's Payload: `p:data()`.
-struct Payload(Value);
-
-impl UserData for Payload {
-    fn add_methods<M: UserDataMethods<Self>>(methods: &mut M) {
-        methods.add_method("data", |lua, this, ()| {
-            Ok((convert::to_lua(lua, &this.0)?, LuaValue::Nil))
-        });
-        methods.add_method("unmarshal", |lua, this, ()| {
-            Ok((convert::to_lua(lua, &this.0)?, LuaValue::Nil))
-        });
-        methods.add_method("get_format", |_, _, ()| Ok("lua/any"));
     }
 }
 
@@ -212,13 +203,25 @@ fn start(
         Ok(resolved) => resolved,
         Err(e) => return errors::fail(lua, e),
     };
-    let state = Arc::new(Mutex::new(FutureState::default()));
+    let channel = LuaChannel::new(1);
+    let state = Arc::new(Mutex::new(FutureState {
+        outcome: None,
+        canceled: false,
+        task: None,
+        channel: channel.clone(),
+    }));
     let shared = state.clone();
     let task = tokio::spawn(async move {
         let outcome = resolved.invoke(&cx, args).await;
+        let item = match &outcome {
+            Ok(v) => Item::Payload(v.clone()),
+            Err(e) => Item::Value(Value::from(e.clone())),
+        };
         let mut state = shared.lock();
         if state.outcome.is_none() {
             state.outcome = Some(outcome);
+            let _ = channel.0.try_send(item);
+            channel.0.close();
         }
     });
     state.lock().task = Some(task);

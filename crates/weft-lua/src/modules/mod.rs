@@ -6,14 +6,18 @@ pub mod io;
 pub mod json;
 pub mod logger;
 pub mod os;
+pub mod process;
 pub mod registry;
 pub mod time;
+pub mod timers;
 
 use mlua::{Lua, Value as LuaValue};
 use weft_core::Error;
 
 /// Modules weft provides.
-pub const AVAILABLE: &[&str] = &["ctx", "funcs", "io", "json", "logger", "registry", "time"];
+pub const AVAILABLE: &[&str] = &[
+    "ctx", "funcs", "io", "json", "logger", "process", "registry", "time",
+];
 
 /// Modules Wippy has that weft does not provide (yet): listing one is a clear boot error.
 const WIPPY_ONLY: &[&str] = &[
@@ -89,8 +93,13 @@ pub fn create(lua: &Lua, name: &str) -> mlua::Result<LuaValue> {
         "io" => LuaValue::Table(io::module(lua)?),
         "json" => LuaValue::Table(json::module(lua)?),
         "logger" => logger::module(lua)?,
+        "process" => LuaValue::Table(process::module(lua)?),
         "registry" => LuaValue::Table(registry::module(lua)?),
-        "time" => LuaValue::Table(time::module(lua)?),
+        "time" => {
+            let t = time::module(lua)?;
+            timers::extend(lua, &t)?;
+            LuaValue::Table(t)
+        }
         other => {
             return Err(mlua::Error::external(Error::invalid(format!(
                 "unknown module {other:?}"

@@ -1,0 +1,146 @@
+//! End-to-end: `weft run` without a command starts the app's services and stops them on
+//! SIGTERM (exit 0), or at once with exit 1 on a second signal.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+/// An app with a process host and a service whose Lua process sleeps in a loop forever.
+fn app(shutdown_timeout: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join(".wippy.yaml"),
+        format!("version: \"1.0\"\nshutdown:\n  timeout: {shutdown_timeout}\n"),
+    )
+    .unwrap();
+    std::fs::create_dir_all(dir.path().join("src")).unwrap();
+    std::fs::write(
+        dir.path().join("src/_index.yaml"),
+        r#"version: "1.0"
+namespace: app
+entries:
+  - name: ticker_service
+    kind: process.service
+    process: ticker
+    host: processes
+    lifecycle:
+      auto_start: true
+  - name: processes
+    kind: process.host
+    lifecycle: {auto_start: true}
+  - name: ticker
+    kind: process.lua
+    modules: [time]
+    method: main
+    source: |
+      local M = {}
+      function M.main()
+        while true do
+          time.sleep("20ms")
+        end
+      end
+      return M
+"#,
+    )
+    .unwrap();
+    dir
+}
+
+/// Starts `weft -v run` on `dir`; returns the child and its stderr lines as they come.
+fn serve(dir: &Path) -> (Child, mpsc::Receiver<String>) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_weft"))
+        .arg("-C")
+        .arg(dir)
+        .args(["-v", "run"])
+        .env_remove("WEFT_LOG")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run weft");
+    let stderr = child.stderr.take().unwrap();
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    (child, rx)
+}
+
+/// Reads lines until one contains `needle`; returns everything read.
+fn wait_for(lines: &mpsc::Receiver<String>, needle: &str, log: &mut Vec<String>) {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while let Some(left) = deadline.checked_duration_since(Instant::now()) {
+        match lines.recv_timeout(left) {
+            Ok(line) => {
+                let found = line.contains(needle);
+                log.push(line);
+                if found {
+                    return;
+                }
+            }
+            Err(_) => break,
+        }
+    }
+    panic!("no log line with {needle:?}:\n{}", log.join("\n"));
+}
+
+fn signal(child: &Child, sig: i32) {
+    let pid = i32::try_from(child.id()).unwrap();
+    // SAFETY: kill(2) on our own child's pid with a valid signal number.
+    assert_eq!(unsafe { libc::kill(pid, sig) }, 0);
+}
+
+/// Waits up to `limit` for the child to exit.
+fn exit_within(child: &mut Child, limit: Duration) -> ExitStatus {
+    let deadline = Instant::now() + limit;
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("weft did not exit within {limit:?}");
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+#[test]
+fn sigterm_stops_the_services_and_exits_0() {
+    let dir = app("300ms");
+    let (mut child, lines) = serve(dir.path());
+    let mut log = Vec::new();
+    wait_for(&lines, "1 services started", &mut log);
+    assert!(
+        log.iter()
+            .any(|l| l.contains("service started") && l.contains("app:ticker_service")),
+        "{}",
+        log.join("\n")
+    );
+    std::thread::sleep(Duration::from_millis(100));
+    signal(&child, libc::SIGTERM);
+    let status = exit_within(&mut child, Duration::from_secs(3));
+    assert_eq!(status.code(), Some(0));
+    log.extend(lines.try_iter());
+    let text = log.join("\n");
+    assert!(text.contains("SIGTERM: shutting down"), "{text}");
+    assert!(!text.contains("ERROR"), "{text}");
+}
+
+#[test]
+fn a_second_signal_during_shutdown_exits_1_at_once() {
+    let dir = app("20s");
+    let (mut child, lines) = serve(dir.path());
+    let mut log = Vec::new();
+    wait_for(&lines, "services started", &mut log);
+    signal(&child, libc::SIGINT);
+    wait_for(&lines, "shutting down", &mut log);
+    signal(&child, libc::SIGINT);
+    let status = exit_within(&mut child, Duration::from_secs(3));
+    assert_eq!(status.code(), Some(1));
+}
