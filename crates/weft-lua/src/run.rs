@@ -12,7 +12,8 @@ use parking_lot::Mutex;
 use tokio::sync::mpsc::UnboundedReceiver;
 use tokio::task::AbortHandle;
 use weft_core::{CallContext, Error, Result, Value};
-use weft_runtime::process::{Event, Message};
+use weft_runtime::channel::SendError;
+use weft_runtime::process::{Message, Proc};
 
 use crate::chan::{Item, LuaChannel};
 use crate::frame;
@@ -26,8 +27,9 @@ pub struct RunState {
 
 /// A process' receiving side, set up on first use.
 struct ProcessIo {
+    proc: Arc<Proc>,
     mailbox: Option<UnboundedReceiver<Message>>,
-    events_rx: Option<UnboundedReceiver<Event>>,
+    events_rx: Option<UnboundedReceiver<weft_runtime::process::Event>>,
     inbox: LuaChannel,
     events: Option<LuaChannel>,
     listeners: Arc<Mutex<Vec<Listener>>>,
@@ -82,7 +84,7 @@ pub fn spawn_task(lua: &Lua, fut: impl Future<Output = ()> + Send + 'static) -> 
 /// The process' inbox: messages whose topic nobody `listen`s to.
 pub fn inbox(lua: &Lua) -> Result<LuaChannel> {
     with_io(lua, |io| {
-        start_mailbox_pump(lua, io);
+        start_mailbox_pump(io);
         Ok(io.inbox.clone())
     })
 }
@@ -94,15 +96,16 @@ pub fn events(lua: &Lua) -> Result<LuaChannel> {
             return Ok(ch.clone());
         }
         let ch = LuaChannel::new(usize::MAX);
-        if let Some(mut rx) = io.events_rx.take() {
+        if let Some(rx) = io.events_rx.take() {
             let tx = ch.0.clone();
-            spawn_task(lua, async move {
-                while let Some(event) = rx.recv().await {
-                    if tx.send(Item::Event(event)).await.is_err() {
-                        break;
-                    }
-                }
-            });
+            io.proc.route_events(
+                Arc::new(move |event| match tx.try_send(Item::Event(event)) {
+                    Ok(()) => None,
+                    Err(SendError::Closed(Item::Event(e)) | SendError::Full(Item::Event(e))) => Some(e),
+                    Err(_) => None,
+                }),
+                rx,
+            );
         }
         io.events = Some(ch.clone());
         Ok(ch)
@@ -134,7 +137,7 @@ pub fn listen(lua: &Lua, topic: &str, as_message: bool) -> Result<LuaChannel> {
             as_message,
         });
         drop(listeners);
-        start_mailbox_pump(lua, io);
+        start_mailbox_pump(io);
         Ok(channel)
     })
 }
@@ -170,6 +173,7 @@ fn with_io<T>(lua: &Lua, f: impl FnOnce(&mut ProcessIo) -> Result<T>) -> Result<
             .take_receivers()
             .ok_or_else(|| Error::internal("the process' mailbox is already taken"))?;
         *io = Some(ProcessIo {
+            proc,
             mailbox: Some(receivers.mailbox),
             events_rx: Some(receivers.events),
             inbox: LuaChannel::new(usize::MAX),
@@ -183,30 +187,31 @@ fn with_io<T>(lua: &Lua, f: impl FnOnce(&mut ProcessIo) -> Result<T>) -> Result<
     }
 }
 
-/// Starts routing mailbox messages to listeners and the inbox (once).
-fn start_mailbox_pump(lua: &Lua, io: &mut ProcessIo) {
-    let Some(mut rx) = io.mailbox.take() else {
+/// Starts routing mailbox messages to listeners and the inbox (once): senders deliver
+/// straight into these channels, with no task in between.
+fn start_mailbox_pump(io: &mut ProcessIo) {
+    let Some(rx) = io.mailbox.take() else {
         return;
     };
     let inbox = io.inbox.0.clone();
     let listeners = io.listeners.clone();
-    spawn_task(lua, async move {
-        while let Some(msg) = rx.recv().await {
-            let target = listeners
-                .lock()
-                .iter()
-                .find(|l| l.topic == msg.topic)
-                .map(|l| (l.channel.0.clone(), l.as_message));
-            let delivered = match target {
-                Some((ch, true)) => ch.send(Item::Message(msg)).await.is_ok(),
-                Some((ch, false)) => ch.send(Item::Value(payload_value(&msg))).await.is_ok(),
-                None => inbox.send(Item::Message(msg)).await.is_ok(),
-            };
-            if !delivered {
-                tracing::debug!(target: "weft::lua", "a message arrived for a closed channel");
-            }
+    let route = move |msg: Message| -> Option<Message> {
+        let target = listeners
+            .lock()
+            .iter()
+            .find(|l| l.topic == msg.topic)
+            .map(|l| (l.channel.0.clone(), l.as_message));
+        let sent = match target {
+            Some((ch, true)) => ch.try_send(Item::Message(msg)),
+            Some((ch, false)) => ch.try_send(Item::Value(payload_value(&msg))),
+            None => inbox.try_send(Item::Message(msg)),
+        };
+        if sent.is_err() {
+            tracing::debug!(target: "weft::lua", "a message arrived for a closed channel");
         }
-    });
+        None
+    };
+    io.proc.route_messages(Arc::new(route), rx);
 }
 
 /// One payload as its value, several as an array.

@@ -132,12 +132,50 @@ impl Spawn {
     }
 }
 
+/// Delivers an item straight to a process' engine-side channels; hands the item back
+/// when it could not be delivered.
+pub type Router<T> = Arc<dyn Fn(T) -> Option<T> + Send + Sync>;
+
+/// Where items for a process go: queued until its engine installs a router.
+struct Inlet<T> {
+    queue: mpsc::UnboundedSender<T>,
+    router: RwLock<Option<Router<T>>>,
+}
+
+impl<T> Inlet<T> {
+    fn new(queue: mpsc::UnboundedSender<T>) -> Inlet<T> {
+        Inlet {
+            queue,
+            router: RwLock::new(None),
+        }
+    }
+
+    /// Delivers through the router if there is one, else queues. False if the process
+    /// is gone.
+    fn deliver(&self, item: T) -> bool {
+        let router = self.router.read();
+        match router.as_ref() {
+            Some(route) => route(item).is_none(),
+            None => self.queue.send(item).is_ok(),
+        }
+    }
+
+    /// Drains what was queued through `router`, then routes every later item directly.
+    fn install(&self, router: Router<T>, mut queued: mpsc::UnboundedReceiver<T>) {
+        let mut slot = self.router.write();
+        while let Ok(item) = queued.try_recv() {
+            let _ = router(item);
+        }
+        *slot = Some(router);
+    }
+}
+
 /// One live process.
 pub struct Proc {
     pid: Pid,
     entry: EntryId,
-    mailbox: mpsc::UnboundedSender<Message>,
-    events: mpsc::UnboundedSender<Event>,
+    mailbox: Inlet<Message>,
+    events: Inlet<Event>,
     receivers: Mutex<Option<Receivers>>,
     relations: Mutex<Relations>,
     task: Mutex<Option<AbortHandle>>,
@@ -175,6 +213,17 @@ impl Proc {
     /// Takes the mailbox and events receivers (once; `None` afterwards).
     pub fn take_receivers(&self) -> Option<Receivers> {
         self.receivers.lock().take()
+    }
+
+    /// Routes messages straight to the engine from now on, after draining `queued` (the
+    /// receiver from [`take_receivers`](Self::take_receivers)) in order.
+    pub fn route_messages(&self, router: Router<Message>, queued: mpsc::UnboundedReceiver<Message>) {
+        self.mailbox.install(router, queued);
+    }
+
+    /// Routes events straight to the engine from now on, after draining `queued`.
+    pub fn route_events(&self, router: Router<Event>, queued: mpsc::UnboundedReceiver<Event>) {
+        self.events.install(router, queued);
     }
 
     /// Whether LINK_DOWN is delivered as an event instead of failing this process.
@@ -288,14 +337,16 @@ impl ProcessTable {
             Some(h) if h.kind == "process.host" || h.kind == "terminal.host" => {}
             _ => return Err(Error::not_found(format!("host not found: {}", req.host))),
         }
+        let runtime = tokio::runtime::Handle::try_current()
+            .map_err(|_| Error::internal("processes need a running tokio runtime"))?;
         let pid: Pid = new_pid(&req.host).into();
         let (mailbox, mailbox_rx) = mpsc::unbounded_channel();
         let (events, events_rx) = mpsc::unbounded_channel();
         let proc = Arc::new(Proc {
             pid: pid.clone(),
             entry: entry.clone(),
-            mailbox,
-            events,
+            mailbox: Inlet::new(mailbox),
+            events: Inlet::new(events),
             receivers: Mutex::new(Some(Receivers {
                 mailbox: mailbox_rx,
                 events: events_rx,
@@ -331,7 +382,7 @@ impl ProcessTable {
             .with_terminal(req.terminal);
         let rt2 = rt.clone();
         let task_pid = pid.clone();
-        let task = tokio::spawn(async move {
+        let task = runtime.spawn(async move {
             let result = factory.run(child_cx, req.args).await;
             rt2.processes.finish(&task_pid, result);
         });
@@ -354,13 +405,16 @@ impl ProcessTable {
             .resolve(dest)
             .ok_or_else(|| Error::not_found(format!("process not found: {dest}")))?;
         cx.check("process.send", &proc.pid)?;
-        proc.mailbox
-            .send(Message {
-                topic: topic.to_string(),
-                payload,
-                from: cx.pid().map(Pid::from),
-            })
-            .map_err(|_| Error::not_found(format!("process not found: {dest}")))
+        let delivered = proc.mailbox.deliver(Message {
+            topic: topic.to_string(),
+            payload,
+            from: cx.pid().map(Pid::from),
+        });
+        if delivered {
+            Ok(())
+        } else {
+            Err(Error::not_found(format!("process not found: {dest}")))
+        }
     }
 
     /// Stops a process at once; it exits with a Canceled error. Checks `process.terminate`.
@@ -381,7 +435,7 @@ impl ProcessTable {
         let proc = self.live(dest)?;
         cx.check("process.cancel", &proc.pid)?;
         let from: Pid = cx.pid().map(Pid::from).unwrap_or_else(|| Pid::from(""));
-        let _ = proc.events.send(Event {
+        proc.events.deliver(Event {
             kind: EventKind::Cancel(deadline),
             from,
             at: SystemTime::now(),
@@ -484,7 +538,7 @@ impl ProcessTable {
         let now = SystemTime::now();
         for watcher in &relations.monitored_by {
             if let Some(w) = self.get(watcher) {
-                let _ = w.events.send(Event {
+                w.events.deliver(Event {
                     kind: EventKind::Exit(result.clone()),
                     from: proc.pid.clone(),
                     at: now,
@@ -498,7 +552,7 @@ impl ProcessTable {
                 };
                 other.relations.lock().links.remove(pid);
                 if other.trap_links() {
-                    let _ = other.events.send(Event {
+                    other.events.deliver(Event {
                         kind: EventKind::LinkDown(result.clone()),
                         from: proc.pid.clone(),
                         at: now,
