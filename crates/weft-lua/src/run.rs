@@ -101,7 +101,9 @@ pub fn events(lua: &Lua) -> Result<LuaChannel> {
             io.proc.route_events(
                 Arc::new(move |event| match tx.try_send(Item::Event(event)) {
                     Ok(()) => None,
-                    Err(SendError::Closed(Item::Event(e)) | SendError::Full(Item::Event(e))) => Some(e),
+                    Err(SendError::Closed(Item::Event(e)) | SendError::Full(Item::Event(e))) => {
+                        Some(e)
+                    }
                     Err(_) => None,
                 }),
                 rx,

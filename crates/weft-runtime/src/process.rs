@@ -217,7 +217,11 @@ impl Proc {
 
     /// Routes messages straight to the engine from now on, after draining `queued` (the
     /// receiver from [`take_receivers`](Self::take_receivers)) in order.
-    pub fn route_messages(&self, router: Router<Message>, queued: mpsc::UnboundedReceiver<Message>) {
+    pub fn route_messages(
+        &self,
+        router: Router<Message>,
+        queued: mpsc::UnboundedReceiver<Message>,
+    ) {
         self.mailbox.install(router, queued);
     }
 

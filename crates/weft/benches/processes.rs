@@ -71,7 +71,11 @@ entries:
     method: main
 "#;
 
-fn setup() -> (tokio::runtime::Runtime, tempfile::TempDir, std::sync::Arc<weft_runtime::Runtime>) {
+fn setup() -> (
+    tokio::runtime::Runtime,
+    tempfile::TempDir,
+    std::sync::Arc<weft_runtime::Runtime>,
+) {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -85,7 +89,9 @@ fn setup() -> (tokio::runtime::Runtime, tempfile::TempDir, std::sync::Arc<weft_r
         root: dir.path().to_path_buf(),
         ..LoadOptions::default()
     };
-    let booted = rt.block_on(boot_app(&opts, &BootOptions::default())).unwrap();
+    let booted = rt
+        .block_on(boot_app(&opts, &BootOptions::default()))
+        .unwrap();
     (rt, dir, booted.runtime)
 }
 
@@ -99,7 +105,11 @@ fn processes(c: &mut Criterion) {
         b.iter_custom(|iters| {
             tokio_rt.block_on(async {
                 let start = Instant::now();
-                let req = Spawn::new("bench:spawner", "bench:host", vec![Value::Int(iters as i64)]);
+                let req = Spawn::new(
+                    "bench:spawner",
+                    "bench:host",
+                    vec![Value::Int(iters as i64)],
+                );
                 app.processes.exec(&app, &cx, req).await.unwrap();
                 start.elapsed()
             })
@@ -125,12 +135,19 @@ fn processes(c: &mut Criterion) {
 }
 
 /// Spawns 10,000 idle processes and prints the resident memory they add, per process.
-fn memory_per_idle_process(tokio_rt: &tokio::runtime::Runtime, app: &std::sync::Arc<weft_runtime::Runtime>) {
+fn memory_per_idle_process(
+    tokio_rt: &tokio::runtime::Runtime,
+    app: &std::sync::Arc<weft_runtime::Runtime>,
+) {
     const N: usize = 10_000;
     let cx = app.root_context();
     let before = rss_bytes();
     let pids: Vec<_> = (0..N)
-        .map(|_| app.processes.spawn(app, &cx, Spawn::new("bench:idle", "bench:host", vec![])).unwrap())
+        .map(|_| {
+            app.processes
+                .spawn(app, &cx, Spawn::new("bench:idle", "bench:host", vec![]))
+                .unwrap()
+        })
         .collect();
     tokio_rt.block_on(tokio::time::sleep(Duration::from_millis(500)));
     let after = rss_bytes();
@@ -152,7 +169,11 @@ fn memory_per_idle_process(tokio_rt: &tokio::runtime::Runtime, app: &std::sync::
 /// The resident set size of this process, from /proc.
 fn rss_bytes() -> usize {
     let statm = std::fs::read_to_string(Path::new("/proc/self/statm")).unwrap_or_default();
-    let pages: usize = statm.split_whitespace().nth(1).and_then(|p| p.parse().ok()).unwrap_or(0);
+    let pages: usize = statm
+        .split_whitespace()
+        .nth(1)
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(0);
     pages * 4096
 }
 

@@ -30,4 +30,3 @@ pub async fn boot_dir(root: &Path) -> Result<Arc<Runtime>, LoadErrors> {
     boot(&app, &rt.registry, &handlers, &BootOptions::default()).await?;
     Ok(rt)
 }
-
