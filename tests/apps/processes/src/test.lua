@@ -137,6 +137,28 @@ cases.monitor_after_spawn = function()
   check(exit_of(pid).result.value == "go")
 end
 
+cases.unmonitor_stops_exit_events = function()
+  local pid = process.spawn_monitored("app:idle", HOST)
+  check(process.unmonitor(pid))
+  process.send(pid, "go")
+  local events = process.events()
+  local quiet = time.after("50ms")
+  local r = channel.select({ events:case_receive(), quiet:case_receive() })
+  check(r.channel == quiet or r.value.from ~= pid, "EXIT arrived after unmonitor")
+end
+
+cases.unlink_keeps_the_caller_alive = function()
+  local pid = process.spawn("app:idle", HOST)
+  check(process.link(pid))
+  check(process.unlink(pid))
+  check(process.monitor(pid))
+  check(process.terminate(pid))
+  local ev = exit_of(pid)
+  check(ev.result.error ~= nil, "terminated child exits with an error")
+  -- still running: a linked failure would have stopped this process
+  check(process.pid() ~= nil)
+end
+
 cases.options = function()
   check(process.get_options().trap_links == false)
   local ok, err = process.set_options({ bogus = 1 })
