@@ -3,7 +3,7 @@
 //! [`LuaEngine`] is the kind handler for the three kinds. At registration it validates
 //! the entry, resolves its imported libraries (deferring until they exist), and
 //! compiles its source, so syntax errors fail the boot. Each function and process entry
-//! gets a [`pool::Pool`] of prepared VMs; a call leases one, runs the method under the
+//! gets a [`weft_runtime::pool::Pool`] of prepared VMs; a call leases one, runs the method under the
 //! return convention, and gives the VM back.
 
 pub mod chan;
@@ -12,7 +12,6 @@ pub mod errors;
 pub mod frame;
 pub mod modules;
 pub mod payload;
-pub mod pool;
 pub mod run;
 pub mod vm;
 
@@ -27,8 +26,8 @@ use weft_core::{BoxFuture, CallContext, EntryId, Error, Function, Result, Value}
 use weft_registry::{Entry, KindHandler};
 use weft_runtime::{ProcessFactory, Runtime};
 
-use crate::pool::{Pool, PoolConfig, PoolKind};
 use crate::vm::{Script, Vm};
+use weft_runtime::pool::{Pool, PoolConfig, PoolKind};
 
 /// The kind handler for Lua entries; cheap to clone.
 #[derive(Clone)]

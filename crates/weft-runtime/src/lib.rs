@@ -7,11 +7,15 @@
 //! - [`channel`]: Go-style channels and `select`, never blocking a thread.
 //! - [`terminal`]: the `terminal.host` that runs CLI commands and maps results to exit codes.
 //! - [`hosts`]: kind handlers for `process.host` and `terminal.host`.
+//! - [`pool`]: the `pool:` config of function entries and the pool that bounds their calls.
+//! - [`fs`]: `fs.directory` entries, roots that every access is confined to.
 //! - [`services`]: the `process.service` kind and the supervisor that starts, restarts and
 //!   stops services.
 
 pub mod channel;
+pub mod fs;
 pub mod hosts;
+pub mod pool;
 pub mod process;
 pub mod services;
 pub mod terminal;
@@ -41,6 +45,8 @@ pub struct Runtime {
     pub root: PathBuf,
     /// The supervised services (`process.service`).
     pub services: Services,
+    /// The `fs.directory` roots.
+    pub fs: fs::FsRegistry,
     strict: bool,
 }
 
@@ -56,6 +62,7 @@ impl Runtime {
             config,
             root,
             services: Services::new(me.clone()),
+            fs: fs::FsRegistry::default(),
             strict,
         })
     }

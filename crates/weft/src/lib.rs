@@ -8,8 +8,10 @@ use std::sync::Arc;
 use weft_lua::LuaEngine;
 use weft_registry::{BootOptions, KindHandler, LoadErrors, LoadOptions, boot, load_app};
 use weft_runtime::Runtime;
+use weft_runtime::fs::FsHandler;
 use weft_runtime::hosts::HostHandler;
 use weft_runtime::services::ServiceHandler;
+use weft_wasm::{EngineConfig, WasmHandler};
 
 /// A booted app: its runtime and the warnings of its load.
 pub struct Booted {
@@ -34,7 +36,33 @@ pub async fn boot_app(opts: &LoadOptions, boot_opts: &BootOptions) -> Result<Boo
 pub fn handlers(rt: &Arc<Runtime>) -> Vec<Arc<dyn KindHandler>> {
     vec![
         Arc::new(LuaEngine::new(rt.clone())),
+        Arc::new(WasmHandler::new(rt.clone(), wasm_config(rt))),
         Arc::new(HostHandler),
         Arc::new(ServiceHandler::new(rt.clone())),
+        Arc::new(FsHandler::new(rt)),
     ]
+}
+
+/// The WASM engine settings: `wasm.max_instances` (default 256) and `wasm.cache_dir`
+/// (default `.weft/cache` in the app root; `""` turns the cache off).
+fn wasm_config(rt: &Runtime) -> EngineConfig {
+    let max_instances = rt
+        .config
+        .get("wasm.max_instances")
+        .and_then(weft_core::Value::as_int)
+        .and_then(|n| u32::try_from(n).ok())
+        .unwrap_or(256);
+    let cache_dir = match rt
+        .config
+        .get("wasm.cache_dir")
+        .and_then(weft_core::Value::as_str)
+    {
+        Some("") => None,
+        Some(dir) => Some(rt.root.join(dir)),
+        None => Some(rt.root.join(".weft").join("cache")),
+    };
+    EngineConfig {
+        max_instances,
+        cache_dir,
+    }
 }

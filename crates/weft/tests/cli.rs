@@ -193,3 +193,20 @@ fn overrides_change_entry_fields() {
     );
     assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
 }
+
+#[test]
+fn wasm_example_runs_a_component_and_a_wat_function_from_lua() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/wasm");
+    let out = weft(&dir, &["run", "demo", "Ada"]);
+    assert_eq!(out.status.code(), Some(0), "stderr: {}", text(&out.stderr));
+    assert_eq!(
+        text(&out.stdout),
+        "Hello, Ada!\nadd(2, 40) = 42\nfibonacci(50) = 12586269025\ndouble(21) = 42\n"
+    );
+    let list = weft(&dir, &["run", "list"]);
+    assert!(
+        text(&list.stdout).contains("demo"),
+        "{}",
+        text(&list.stdout)
+    );
+}

@@ -1,8 +1,9 @@
-//! VM pools: each Lua entry owns one; a call or a process leases a prepared VM from it.
+//! Pools: each function entry owns one; a call leases an item from it.
 //!
-//! The pool config (`pool:` of an entry, reference §2.1.1) picks how many VMs may run at
-//! once and how many callers may queue. A leased VM goes back to the pool when the lease
-//! drops, so a VM is built once and serves many calls (never a VM per call).
+//! The pool config (`pool:` of an entry, reference §2.1.1) picks how many calls may run
+//! at once and how many callers may queue. Lua pools hold prepared VMs, reused by later
+//! calls; WASM pools hold no item (`()`): they only bound concurrency, since every WASM
+//! call gets a fresh instance.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};

@@ -1,0 +1,247 @@
+//! WebAssembly benchmarks, side by side in one run (issue targets in brackets):
+//! - floor: the same component function called from Rust on a reused instance;
+//! - `funcs.call` Lua → WASM `add(s32, s32)`, fresh instance per call [median ≤ 10 µs];
+//! - `funcs.call` Lua → WASM with a list of 100 records in and out;
+//! - concurrent calls on 2 cores for each pool type (calls/s);
+//! - boot of an app with 20 components: cold (compile) vs warm (cache) [warm ≤ 5 % of cold].
+//!
+//! Run: `cargo bench -p weft --bench wasm`. Figures go to docs/performance.md.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use sha2::{Digest, Sha256};
+use weft::boot_app;
+use weft_core::Value;
+use weft_registry::{BootOptions, LoadOptions};
+
+/// The same allocator as the `weft` binary.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+fn types_wasm() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../guests/dist/types.wasm")
+}
+
+fn index() -> String {
+    let wasm = types_wasm();
+    let hash = hex::encode(Sha256::digest(std::fs::read(&wasm).unwrap()));
+    let dir = wasm.parent().unwrap().canonicalize().unwrap();
+    let mut s = format!(
+        "namespace: b\nentries:\n  - {{name: guests, kind: fs.directory, directory: {}}}\n",
+        dir.display()
+    );
+    let entry = |name: &str, method: &str, pool: &str| {
+        format!(
+            "  - {{name: {name}, kind: function.wasm, fs: b:guests, path: /types.wasm, hash: \"sha256:{hash}\", method: {method}{pool}}}\n"
+        )
+    };
+    s.push_str(&entry("add", "add", ""));
+    s.push_str(&entry("users", "echo-users", ""));
+    for (name, pool) in [
+        ("inline", ", pool: {type: inline}"),
+        ("lazy", ", pool: {type: lazy, max_size: 16}"),
+        ("static", ", pool: {type: static, size: 4, workers: 4}"),
+        ("adaptive", ", pool: {type: adaptive, max_size: 16}"),
+    ] {
+        s.push_str(&entry(&format!("add_{name}"), "add", pool));
+    }
+    s.push_str(
+        r#"  - name: loop
+    kind: function.lua
+    method: run
+    modules: [funcs]
+    source: |
+      return {run = function(target, n, ...)
+        local call = funcs.call
+        for _ = 1, n do
+          local _, err = call(target, ...)
+          if err then error(err) end
+        end
+        return n
+      end}
+"#,
+    );
+    s
+}
+
+fn boot(root: &Path) -> (tokio::runtime::Runtime, Arc<weft_runtime::Runtime>) {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let opts = LoadOptions {
+        root: root.to_path_buf(),
+        ..LoadOptions::default()
+    };
+    let booted = rt
+        .block_on(boot_app(&opts, &BootOptions::default()))
+        .unwrap();
+    (rt, booted.runtime)
+}
+
+fn calls(c: &mut Criterion) {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("src")).unwrap();
+    std::fs::write(dir.path().join("src/_index.yaml"), index()).unwrap();
+    let (tokio_rt, app) = boot(dir.path());
+    let cx = app.root_context();
+    let mut group = c.benchmark_group("wasm");
+    group.measurement_time(Duration::from_secs(5));
+
+    // Floor: a reused instance, called from Rust.
+    {
+        use wasmtime::component::{Component, Linker, Val};
+        let engine = wasmtime::Engine::default();
+        let component = Component::from_file(&engine, types_wasm()).unwrap();
+        let mut linker: Linker<Floor> = Linker::new(&engine);
+        wasmtime_wasi::p2::add_to_linker_sync(&mut linker).unwrap();
+        let mut store = wasmtime::Store::new(&engine, Floor::default());
+        let instance = linker.instantiate(&mut store, &component).unwrap();
+        let func = instance.get_func(&mut store, "add").unwrap();
+        let mut out = [Val::S32(0)];
+        group.bench_function("floor: Func::call on a reused instance (Rust)", |b| {
+            b.iter(|| {
+                func.call(&mut store, &[Val::S32(2), Val::S32(40)], &mut out)
+                    .unwrap();
+            })
+        });
+    }
+
+    let lua_loop = |target: &'static str, args: Vec<Value>| {
+        let app = app.clone();
+        let cx = cx.clone();
+        let tokio_rt = &tokio_rt;
+        move |iters: u64| {
+            let mut call_args = vec![Value::str(target), Value::Int(iters as i64)];
+            call_args.extend(args.iter().cloned());
+            tokio_rt.block_on(async {
+                let start = Instant::now();
+                app.functions.call(&cx, "b:loop", call_args).await.unwrap();
+                start.elapsed()
+            })
+        }
+    };
+    let mut add = lua_loop("b:add", vec![Value::Int(2), Value::Int(40)]);
+    group.bench_function("funcs.call lua->wasm add(s32, s32), fresh instance", |b| {
+        b.iter_custom(&mut add)
+    });
+    let users: Vec<Value> = (0..100)
+        .map(|i| {
+            Value::from_pairs([
+                ("name", Value::str(format!("user{i}"))),
+                ("age", Value::Int(i % 100)),
+                ("tags", Value::array(vec![Value::str("a"), Value::str("b")])),
+                ("email", Value::str(format!("u{i}@example.com"))),
+            ])
+        })
+        .collect();
+    let mut records = lua_loop("b:users", vec![Value::array(users)]);
+    group.bench_function("funcs.call lua->wasm list of 100 records in and out", |b| {
+        b.iter_custom(&mut records)
+    });
+    group.finish();
+
+    // Throughput: 64 concurrent callers, each making calls from Rust through the registry.
+    for pool in ["inline", "lazy", "static", "adaptive"] {
+        let target = format!("b:add_{pool}");
+        let calls = 20_000;
+        let start = Instant::now();
+        tokio_rt.block_on(async {
+            let mut tasks = Vec::new();
+            for _ in 0..64 {
+                let app = app.clone();
+                let cx = cx.clone();
+                let target = target.clone();
+                tasks.push(tokio::spawn(async move {
+                    for _ in 0..calls / 64 {
+                        app.functions
+                            .call(&cx, &target, vec![Value::Int(1), Value::Int(2)])
+                            .await
+                            .unwrap();
+                    }
+                }));
+            }
+            for t in tasks {
+                t.await.unwrap();
+            }
+        });
+        let per_sec = (calls / 64 * 64) as f64 / start.elapsed().as_secs_f64();
+        println!("wasm/throughput {pool} pool, 64 concurrent callers: {per_sec:.0} calls/s");
+    }
+}
+
+/// Store data of the floor benchmark.
+#[derive(Default)]
+struct Floor {
+    table: wasmtime_wasi::ResourceTable,
+    wasi: Option<wasmtime_wasi::WasiCtx>,
+}
+
+impl wasmtime_wasi::WasiView for Floor {
+    fn ctx(&mut self) -> wasmtime_wasi::WasiCtxView<'_> {
+        wasmtime_wasi::WasiCtxView {
+            ctx: self
+                .wasi
+                .get_or_insert_with(|| wasmtime_wasi::WasiCtx::builder().build()),
+            table: &mut self.table,
+        }
+    }
+}
+
+/// Boot of 20 distinct components: cold (empty cache) and warm (cache filled).
+fn boot_cold_warm(_c: &mut Criterion) {
+    let dir = tempfile::tempdir().unwrap();
+    let wasm_dir = dir.path().join("wasm");
+    std::fs::create_dir_all(&wasm_dir).unwrap();
+    std::fs::create_dir_all(dir.path().join("src")).unwrap();
+    let base = std::fs::read(types_wasm()).unwrap();
+    let mut index = format!(
+        "namespace: b\nentries:\n  - {{name: guests, kind: fs.directory, directory: {}}}\n",
+        wasm_dir.display()
+    );
+    for i in 0..20 {
+        // A custom section makes each component distinct (a different cache key).
+        let mut bytes = base.clone();
+        let name = b"weft-bench";
+        let payload = format!("{i}");
+        bytes.push(0);
+        bytes.push((1 + name.len() + payload.len()) as u8);
+        bytes.push(name.len() as u8);
+        bytes.extend_from_slice(name);
+        bytes.extend_from_slice(payload.as_bytes());
+        let file = format!("c{i}.wasm");
+        std::fs::write(wasm_dir.join(&file), &bytes).unwrap();
+        let hash = hex::encode(Sha256::digest(&bytes));
+        index.push_str(&format!(
+            "  - {{name: c{i}, kind: function.wasm, fs: b:guests, path: /{file}, hash: \"sha256:{hash}\", method: add}}\n"
+        ));
+    }
+    std::fs::write(dir.path().join("src/_index.yaml"), index).unwrap();
+    let time_boot = || {
+        let start = Instant::now();
+        let (rt, _app) = boot(dir.path());
+        let took = start.elapsed();
+        drop(rt);
+        took
+    };
+    let cold = time_boot();
+    let mut warm = Vec::new();
+    for _ in 0..5 {
+        warm.push(time_boot());
+    }
+    warm.sort();
+    let warm = warm[2];
+    println!(
+        "wasm/boot 20 components: cold {:.1} ms, warm (cache) {:.1} ms = {:.1}% of cold",
+        cold.as_secs_f64() * 1e3,
+        warm.as_secs_f64() * 1e3,
+        warm.as_secs_f64() / cold.as_secs_f64() * 100.0
+    );
+}
+
+criterion_group!(benches, calls, boot_cold_warm);
+criterion_main!(benches);
