@@ -1,7 +1,7 @@
 //! The state of one run (a call or a process) in a VM: the tasks it started and, for a
 //! process, its inbox, events and topic listeners.
 //!
-//! Tasks started by the run (managed coroutines, mailbox pumps, timers) are aborted when
+//! Tasks started by the run (managed coroutines, timers) are aborted when
 //! the run ends, so nothing outlives the function or process that made it.
 
 use std::future::Future;
@@ -84,7 +84,7 @@ pub fn spawn_task(lua: &Lua, fut: impl Future<Output = ()> + Send + 'static) -> 
 /// The process' inbox: messages whose topic nobody `listen`s to.
 pub fn inbox(lua: &Lua) -> Result<LuaChannel> {
     with_io(lua, |io| {
-        start_mailbox_pump(io);
+        route_mailbox(io);
         Ok(io.inbox.clone())
     })
 }
@@ -139,7 +139,7 @@ pub fn listen(lua: &Lua, topic: &str, as_message: bool) -> Result<LuaChannel> {
             as_message,
         });
         drop(listeners);
-        start_mailbox_pump(io);
+        route_mailbox(io);
         Ok(channel)
     })
 }
@@ -191,7 +191,7 @@ fn with_io<T>(lua: &Lua, f: impl FnOnce(&mut ProcessIo) -> Result<T>) -> Result<
 
 /// Starts routing mailbox messages to listeners and the inbox (once): senders deliver
 /// straight into these channels, with no task in between.
-fn start_mailbox_pump(io: &mut ProcessIo) {
+fn route_mailbox(io: &mut ProcessIo) {
     let Some(rx) = io.mailbox.take() else {
         return;
     };

@@ -33,25 +33,24 @@ pub trait ProcessFactory: Send + Sync + 'static {
     fn run(&self, cx: CallContext, args: Vec<Value>) -> BoxFuture<Result<Value>>;
 }
 
+/// A registered factory with its entry id.
+type Registered = (EntryId, Arc<dyn ProcessFactory>);
+
 /// Process factories by entry id.
 #[derive(Default)]
 pub struct Factories {
-    map: RwLock<HashMap<EntryId, Arc<dyn ProcessFactory>>>,
+    map: RwLock<HashMap<Box<str>, Registered>>,
 }
 
 impl Factories {
     /// Registers `factory` under `id`, replacing any previous one.
     pub fn register(&self, id: EntryId, factory: Arc<dyn ProcessFactory>) {
-        self.map.write().insert(id, factory);
+        self.map.write().insert(id.as_str().into(), (id, factory));
     }
 
     /// The factory registered under `id`.
     pub fn get(&self, id: &str) -> Option<(EntryId, Arc<dyn ProcessFactory>)> {
-        self.map
-            .read()
-            .iter()
-            .find(|(k, _)| k.as_str() == id)
-            .map(|(k, f)| (k.clone(), f.clone()))
+        self.map.read().get(id).cloned()
     }
 }
 

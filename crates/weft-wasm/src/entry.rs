@@ -431,11 +431,7 @@ fn call_error(id: &EntryId, method: &str, limits: &Limits, e: &wasmtime::Error) 
             limits.max_execution_ms
         )),
         Some(trap) => {
-            let detail = if *trap == Trap::MemoryOutOfBounds || e.to_string().contains("memory") {
-                format!("{trap}")
-            } else {
-                trap.to_string()
-            };
+            let detail = trap.to_string();
             let msg = if e
                 .chain()
                 .any(|c| c.to_string().contains("forcing a memory growth failure"))
