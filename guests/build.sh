@@ -45,7 +45,10 @@ components=(
   "trap trap.wasm guests/dist/trap.wasm guests/trap"
   "unprovided unprovided.wasm guests/dist/unprovided.wasm guests/unprovided"
   "wasi-user wasi_user.wasm guests/dist/wasi-user.wasm guests/wasi-user"
+  "funcs-user funcs_user.wasm guests/dist/funcs-user.wasm guests/funcs-user wit/wippy-runtime"
+  "http-client http_client.wasm guests/dist/http-client.wasm guests/http-client"
   "hello-wasm hello_wasm.wasm examples/wasm/wasm/hello_wasm.wasm examples/wasm/guest"
+  "wasm-cli wasm_cli.wasm examples/wasm-cli/wasm/wasm_cli.wasm examples/wasm-cli/guest"
 )
 # guests/wat/<name>.wat with its WIT signatures in guests/wat/<name>.wit
 wat_guests=(answer greet_core trap_core)

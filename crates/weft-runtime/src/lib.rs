@@ -9,10 +9,12 @@
 //! - [`hosts`]: kind handlers for `process.host` and `terminal.host`.
 //! - [`pool`]: the `pool:` config of function entries and the pool that bounds their calls.
 //! - [`fs`]: `fs.directory` entries, roots that every access is confined to.
+//! - [`env`]: the `env.storage.*` and `env.variable` kinds and the variable lookup.
 //! - [`services`]: the `process.service` kind and the supervisor that starts, restarts and
 //!   stops services.
 
 pub mod channel;
+pub mod env;
 pub mod fs;
 pub mod hosts;
 pub mod pool;
@@ -47,6 +49,8 @@ pub struct Runtime {
     pub services: Services,
     /// The `fs.directory` roots.
     pub fs: fs::FsRegistry,
+    /// The env storages and variables.
+    pub env: env::EnvRegistry,
     strict: bool,
 }
 
@@ -63,6 +67,7 @@ impl Runtime {
             root,
             services: Services::new(me.clone()),
             fs: fs::FsRegistry::default(),
+            env: env::EnvRegistry::default(),
             strict,
         })
     }

@@ -19,11 +19,19 @@ use tokio::sync::Semaphore;
 use wasmtime::component::types::ComponentItem;
 use wasmtime::component::{Component, ComponentExportIndex, Linker, ResourceType};
 use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
-use wasmtime_wasi::{ResourceTable, WasiCtx, WasiCtxView, WasiView};
-use weft_core::{Error, Result};
+use weft_core::{EntryId, Error, Result};
+
+use crate::store::StoreState;
+use crate::wasi::Grants;
 
 /// How often the epoch advances; one tick is the unit of deadlines.
 pub const TICK: Duration = Duration::from_millis(1);
+
+/// Bytes of each freed memory or table reset in place instead of decommitted.
+const KEEP_RESIDENT: usize = 2 << 20;
+
+/// Decommits gathered before one flush (each flush is a TLB shootdown).
+const DECOMMIT_BATCH: usize = 16;
 
 /// Engine settings (from `.wippy.yaml` `wasm.*`).
 #[derive(Clone, Debug)]
@@ -43,24 +51,6 @@ pub struct WasmEngine {
     ticker: tokio::task::JoinHandle<()>,
 }
 
-/// The per-call store data: WASI state and memory limits.
-pub struct StoreState {
-    pub(crate) wasi: WasiCtx,
-    pub(crate) table: ResourceTable,
-    pub(crate) limits: wasmtime::StoreLimits,
-    /// Epoch ticks left before `max_execution_ms` (None: no limit).
-    pub(crate) ticks_left: Option<u64>,
-}
-
-impl WasiView for StoreState {
-    fn ctx(&mut self) -> WasiCtxView<'_> {
-        WasiCtxView {
-            ctx: &mut self.wasi,
-            table: &mut self.table,
-        }
-    }
-}
-
 impl WasmEngine {
     /// Builds the engine and starts its epoch ticker (needs a tokio runtime).
     pub fn new(config: &EngineConfig) -> Result<Arc<WasmEngine>> {
@@ -72,7 +62,14 @@ impl WasmEngine {
             .total_tables(n.saturating_mul(4))
             .total_stacks(n)
             .max_core_instances_per_component(32)
-            .max_memory_size(1 << 32);
+            .max_memory_size(1 << 32)
+            // Reset a freed slot by rewriting only the pages the guest dirtied (found
+            // with PAGEMAP_SCAN where the kernel has it) instead of `madvise`: no TLB
+            // shootdown per call. Pages kept resident stay bounded by the warm slots.
+            .pagemap_scan(wasmtime::Enabled::Auto)
+            .linear_memory_keep_resident(KEEP_RESIDENT)
+            .table_keep_resident(KEEP_RESIDENT)
+            .decommit_batch_size(DECOMMIT_BATCH);
         let mut cfg = Config::new();
         cfg.wasm_component_model(true)
             .epoch_interruption(true)
@@ -159,20 +156,15 @@ impl WasmEngine {
         }
     }
 
-    /// A linker for `component`: WASI with no capability, and every non-WASI import
-    /// nobody provides stubbed with a trap naming it.
-    pub fn linker(&self, component: &Component) -> Result<Linker<StoreState>> {
+    /// A linker for `component` as entry `entry` with `grants` (see [`crate::wasi`]).
+    pub(crate) fn linker(
+        &self,
+        component: &Component,
+        grants: Grants,
+        entry: &EntryId,
+    ) -> Result<Linker<StoreState>> {
         let mut linker: Linker<StoreState> = Linker::new(&self.engine);
-        wasmtime_wasi::p2::add_to_linker_async(&mut linker)
-            .map_err(|e| Error::internal(format!("linking WASI: {e}")))?;
-        let ty = component.component_type();
-        for (name, item) in ty.imports(&self.engine) {
-            if name.starts_with("wasi:") {
-                continue;
-            }
-            stub_import(&mut linker, &self.engine, name, &item.ty)
-                .map_err(|e| Error::internal(format!("stubbing import {name}: {e}")))?;
-        }
+        crate::wasi::link(&mut linker, &self.engine, component, grants, entry)?;
         Ok(linker)
     }
 }
@@ -183,12 +175,13 @@ impl Drop for WasmEngine {
     }
 }
 
-/// Defines every function of an unprovided import as a trap naming it.
-fn stub_import(
+/// Defines every function of an import as a trap saying `why` it is not there.
+pub(crate) fn stub_import(
     linker: &mut Linker<StoreState>,
     engine: &Engine,
     name: &str,
     item: &ComponentItem,
+    why: String,
 ) -> wasmtime::Result<()> {
     match item {
         ComponentItem::ComponentInstance(instance) => {
@@ -196,26 +189,22 @@ fn stub_import(
             for (fname, fitem) in instance.exports(engine) {
                 match fitem.ty {
                     ComponentItem::ComponentFunc(_) => {
-                        let full = format!("{name}#{fname}");
+                        let why = format!("{name}#{fname}: {why}");
                         inst.func_new(fname, move |_, _, _, _| {
-                            Err(wasmtime::Error::msg(format!(
-                                "unresolved host import {full}: host function not registered"
-                            )))
+                            Err(wasmtime::Error::msg(why.clone()))
                         })?;
                     }
                     ComponentItem::Resource(_) => {
-                        inst.resource(fname, ResourceType::host::<Unprovided>(), |_, _| Ok(()))?;
+                        inst.resource(fname, resource_type(fname), |_, _| Ok(()))?;
                     }
                     _ => {}
                 }
             }
         }
         ComponentItem::ComponentFunc(_) => {
-            let full = name.to_string();
+            let why = format!("{name}: {why}");
             linker.root().func_new(name, move |_, _, _, _| {
-                Err(wasmtime::Error::msg(format!(
-                    "unresolved host import {full}: host function not registered"
-                )))
+                Err(wasmtime::Error::msg(why.clone()))
             })?;
         }
         _ => {}
@@ -225,6 +214,20 @@ fn stub_import(
 
 /// The host type behind resources of unprovided imports.
 struct Unprovided;
+
+/// The type a stubbed interface gives a resource it names: the real `wasi:io` types
+/// for the resources stubbed WASI interfaces use from `wasi:io` (a `pollable` from a
+/// clock), else a type of its own.
+fn resource_type(name: &str) -> ResourceType {
+    use wasmtime_wasi_io::{poll::DynPollable, streams};
+    match name {
+        "pollable" => ResourceType::host::<DynPollable>(),
+        "input-stream" => ResourceType::host::<streams::DynInputStream>(),
+        "output-stream" => ResourceType::host::<streams::DynOutputStream>(),
+        "error" => ResourceType::host::<streams::Error>(),
+        _ => ResourceType::host::<Unprovided>(),
+    }
+}
 
 /// Writes a cache file atomically: sha256 of the payload, then the payload.
 fn store_cached(path: &Path, compiled: &[u8]) -> std::io::Result<()> {

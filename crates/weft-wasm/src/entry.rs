@@ -7,13 +7,14 @@
 //! entry's `InstancePre`, lowers the arguments with the method's WIT types, runs it with
 //! an epoch deadline and a memory limit, and lifts the result.
 
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
+use std::time::{Duration, Instant};
 
 use serde::Deserialize;
 use wasmtime::component::types::ComponentFunc;
 use wasmtime::component::{ComponentExportIndex, InstancePre, Type, Val};
 use wasmtime::{Store, StoreLimitsBuilder, Trap, UpdateDeadline};
-use wasmtime_wasi::{ResourceTable, WasiCtx};
+use wasmtime_wasi::I32Exit;
 use weft_core::{BoxFuture, CallContext, EntryId, Error, ErrorKind, Function, Result, Value};
 use weft_registry::{Entry, KindHandler};
 use weft_runtime::pool::{Pool, PoolConfig};
@@ -21,10 +22,11 @@ use weft_runtime::{ProcessFactory, Runtime};
 
 use crate::convert;
 use crate::engine::{
-    BinaryKind, EngineConfig, StoreState, WasmEngine, binary_kind, export_func, export_index,
-    wrap_core,
+    BinaryKind, EngineConfig, WasmEngine, binary_kind, export_func, export_index, wrap_core,
 };
 use crate::profiles;
+use crate::store::StoreState;
+use crate::wasi::{Grants, WasiConfig, WasiPlan, clean_guest_path};
 
 /// The memory a guest may use when `limits.max_memory_mb` is not set.
 pub const DEFAULT_MAX_MEMORY_MB: u64 = 256;
@@ -62,32 +64,6 @@ struct Limits {
     max_memory_mb: i64,
 }
 
-/// `wasi:` of a WASM entry (validated here, applied by the WASI profiles).
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct WasiConfig {
-    args: Vec<String>,
-    cwd: String,
-    env: Vec<WasiEnv>,
-    mounts: Vec<WasiMount>,
-}
-
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct WasiEnv {
-    id: String,
-    name: String,
-    required: bool,
-}
-
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct WasiMount {
-    fs: String,
-    guest: String,
-    read_only: bool,
-}
-
 /// A loaded WASM entry: what every call needs, computed once.
 struct Loaded {
     id: EntryId,
@@ -99,6 +75,8 @@ struct Loaded {
     results: Vec<Type>,
     limits: Limits,
     pool: Arc<Pool<()>>,
+    plan: WasiPlan,
+    rt: Weak<Runtime>,
 }
 
 /// The [`Function`] / [`ProcessFactory`] of a WASM entry.
@@ -157,7 +135,7 @@ impl KindHandler for WasmHandler {
 }
 
 /// Validates, reads, verifies, wraps and compiles one entry.
-fn load(rt: &Runtime, engine: Arc<WasmEngine>, entry: &Entry) -> Result<Loaded> {
+fn load(rt: &Arc<Runtime>, engine: Arc<WasmEngine>, entry: &Entry) -> Result<Loaded> {
     let config: WasmConfig = entry.decode().map_err(Error::from)?;
     let is_wat = entry.kind == "function.wat";
     validate(&config, is_wat)?;
@@ -178,8 +156,10 @@ fn load(rt: &Runtime, engine: Arc<WasmEngine>, entry: &Entry) -> Result<Loaded> 
     };
     let kind =
         binary_kind(&bytes).map_err(|e| e.in_field(if is_wat { "source" } else { "path" }))?;
-    profiles::check(&config.imports, kind == BinaryKind::Component)
+    let profiles = profiles::check(&config.imports, kind == BinaryKind::Component)
         .map_err(|e| e.in_field("imports"))?;
+    let grants = Grants::of(&profiles);
+    let plan = WasiPlan::new(&config.wasi, grants)?;
     let component_bytes = match kind {
         BinaryKind::Component => bytes,
         BinaryKind::Core => {
@@ -203,7 +183,7 @@ fn load(rt: &Runtime, engine: Arc<WasmEngine>, entry: &Entry) -> Result<Loaded> 
     let func_ty: ComponentFunc = export_func(engine.engine(), &component, &config.method)
         .map_err(|e| e.in_field("method"))?;
     let export = export_index(&component, &config.method).map_err(|e| e.in_field("method"))?;
-    let linker = engine.linker(&component)?;
+    let linker = engine.linker(&component, grants, &entry.id)?;
     let pre = linker
         .instantiate_pre(&component)
         .map_err(|e| Error::invalid(format!("failed to link wasm module: {e:#}")))?;
@@ -218,6 +198,8 @@ fn load(rt: &Runtime, engine: Arc<WasmEngine>, entry: &Entry) -> Result<Loaded> 
         export,
         limits: config.limits,
         pool: Pool::new(pool_kind),
+        plan,
+        rt: Arc::downgrade(rt),
     })
 }
 
@@ -287,7 +269,6 @@ fn validate(c: &WasmConfig, is_wat: bool) -> Result<()> {
         if !names.insert(env.name.trim()) {
             return Err(Error::invalid("wasi.env[].name must be unique").in_field(field));
         }
-        let _ = env.required;
     }
     let mut guests = std::collections::HashSet::new();
     for (i, m) in c.wasi.mounts.iter().enumerate() {
@@ -308,33 +289,8 @@ fn validate(c: &WasmConfig, is_wat: bool) -> Result<()> {
         if !guests.insert(cleaned) {
             return Err(Error::invalid("wasi.mounts[].guest must be unique").in_field(field));
         }
-        let _ = m.read_only;
     }
-    let _ = &c.wasi.args;
     Ok(())
-}
-
-/// A guest path with `.` and `..` resolved lexically.
-fn clean_guest_path(p: &str) -> String {
-    let mut parts: Vec<&str> = Vec::new();
-    for seg in p.split('/') {
-        match seg {
-            "" | "." => {}
-            ".." => {
-                parts.pop();
-            }
-            s => parts.push(s),
-        }
-    }
-    if parts.is_empty() {
-        if p.starts_with('/') {
-            "/".into()
-        } else {
-            ".".into()
-        }
-    } else {
-        format!("/{}", parts.join("/"))
-    }
 }
 
 /// Checks `sha256:<lowercase hex>` against the bytes.
@@ -360,9 +316,20 @@ fn verify_hash(expected: &str, bytes: &[u8]) -> Result<()> {
 }
 
 impl WasmFunction {
-    async fn run(self, _cx: CallContext, args: Vec<Value>) -> Result<Value> {
+    async fn run(self, cx: CallContext, args: Vec<Value>) -> Result<Value> {
         let f = &self.0;
         let params = convert::lower_args(&f.params, &args)?;
+        let rt = f
+            .rt
+            .upgrade()
+            .ok_or_else(|| Error::new(ErrorKind::Unavailable, "the runtime is shutting down"))?;
+        let call = f.plan.resolve(&rt, &f.id, &cx)?;
+        drop(rt);
+        let wasi = if f.plan.eager() {
+            Some(call.build()?)
+        } else {
+            None
+        };
         let _slot = f.pool.lease(|| async { Ok(()) }).await?;
         let _instance = f
             .engine
@@ -375,28 +342,19 @@ impl WasmFunction {
             0 => DEFAULT_MAX_MEMORY_MB,
             mb => mb as u64,
         };
-        let state = StoreState {
-            wasi: WasiCtx::builder().build(),
-            table: ResourceTable::new(),
-            limits: StoreLimitsBuilder::new()
-                .memory_size((max_memory as usize).saturating_mul(1 << 20))
-                .trap_on_grow_failure(true)
-                .build(),
-            ticks_left: (f.limits.max_execution_ms > 0).then_some(f.limits.max_execution_ms as u64),
-        };
+        let limits = StoreLimitsBuilder::new()
+            .memory_size((max_memory as usize).saturating_mul(1 << 20))
+            .trap_on_grow_failure(true)
+            .build();
+        let deadline = (f.limits.max_execution_ms > 0)
+            .then(|| Instant::now() + Duration::from_millis(f.limits.max_execution_ms as u64));
+        let state = StoreState::new(f.rt.clone(), call, wasi, limits, deadline);
         let mut store = Store::new(f.engine.engine(), state);
         store.limiter(|s| &mut s.limits);
         store.set_epoch_deadline(1);
-        store.epoch_deadline_callback(|mut cx| {
-            let state = cx.data_mut();
-            match &mut state.ticks_left {
-                Some(0) => Ok(UpdateDeadline::Interrupt),
-                Some(n) => {
-                    *n -= 1;
-                    Ok(UpdateDeadline::Yield(1))
-                }
-                None => Ok(UpdateDeadline::Yield(1)),
-            }
+        store.epoch_deadline_callback(|cx| match cx.data().deadline {
+            Some(deadline) if Instant::now() >= deadline => Ok(UpdateDeadline::Interrupt),
+            _ => Ok(UpdateDeadline::Yield(1)),
         });
         let outcome = async {
             let instance = f.pre.instantiate_async(&mut store).await?;
@@ -406,14 +364,33 @@ impl WasmFunction {
             let mut results: Vec<Val> = f.results.iter().map(|_| Val::Bool(false)).collect();
             func.call_async(&mut store, &params, &mut results).await?;
             Ok::<_, wasmtime::Error>(results)
-        }
-        .await;
+        };
+        // The epoch stops a guest that computes; this stops one parked in a host call
+        // (a sleep, a request) when its time is up.
+        let outcome = match deadline {
+            Some(deadline) => match tokio::time::timeout_at(deadline.into(), outcome).await {
+                Ok(outcome) => outcome,
+                Err(_) => Err(wasmtime::Error::from(Trap::Interrupt)),
+            },
+            None => outcome.await,
+        };
         match outcome {
             Ok(results) => match (results.first(), f.results.first()) {
                 (Some(v), Some(ty)) => convert::lift_as(ty, v),
                 _ => Ok(Value::Nil),
             },
-            Err(e) => Err(call_error(&f.id, &f.method, &f.limits, &e)),
+            Err(e) => match e.downcast_ref::<I32Exit>() {
+                Some(I32Exit(0)) => Ok(Value::Nil),
+                Some(I32Exit(status)) => Err(Error::internal(format!(
+                    "{}: guest exited with status {status}",
+                    f.id
+                ))
+                .with_details(Some(Value::from_pairs([(
+                    "exit_code",
+                    Value::Int(i64::from(*status)),
+                )])))),
+                None => Err(call_error(&f.id, &f.method, &f.limits, &e)),
+            },
         }
     }
 }

@@ -8,7 +8,12 @@
 pub mod convert;
 pub mod engine;
 pub mod entry;
+mod funcs;
+mod outgoing;
 pub mod profiles;
+mod stdio;
+pub mod store;
+mod wasi;
 
 pub use engine::{EngineConfig, WasmEngine};
 pub use entry::WasmHandler;

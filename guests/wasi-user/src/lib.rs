@@ -106,6 +106,18 @@ impl Guest for WasiUser {
             .map_err(text)
     }
 
+    fn tcp_listen(addr: String) -> Result<String, String> {
+        let listener = std::net::TcpListener::bind(addr).map_err(text)?;
+        let local = listener.local_addr().map_err(text)?;
+        Ok(format!("listening {local}"))
+    }
+
+    fn resolve(host: String) -> Result<Vec<String>, String> {
+        use std::net::ToSocketAddrs;
+        let addrs = (host.as_str(), 0).to_socket_addrs().map_err(text)?;
+        Ok(addrs.map(|a| a.ip().to_string()).collect())
+    }
+
     fn exit_with(code: u32) {
         std::process::exit(code as i32)
     }

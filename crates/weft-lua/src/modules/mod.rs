@@ -1,6 +1,7 @@
 //! The Lua modules an entry can list under `modules:`, and the `os` global.
 
 pub mod ctx;
+pub mod env;
 pub mod funcs;
 pub mod io;
 pub mod json;
@@ -16,7 +17,7 @@ use weft_core::Error;
 
 /// Modules weft provides.
 pub const AVAILABLE: &[&str] = &[
-    "ctx", "funcs", "io", "json", "logger", "process", "registry", "time",
+    "ctx", "env", "funcs", "io", "json", "logger", "process", "registry", "time",
 ];
 
 /// Modules Wippy has that weft does not provide (yet): listing one is a clear boot error.
@@ -27,7 +28,6 @@ const WIPPY_ONLY: &[&str] = &[
     "compress",
     "contract",
     "crypto",
-    "env",
     "eval",
     "events",
     "excel",
@@ -89,6 +89,7 @@ pub fn validate(name: &str) -> Result<(), Error> {
 pub fn create(lua: &Lua, name: &str) -> mlua::Result<LuaValue> {
     Ok(match name {
         "ctx" => LuaValue::Table(ctx::module(lua)?),
+        "env" => LuaValue::Table(env::module(lua)?),
         "funcs" => LuaValue::Table(funcs::module(lua)?),
         "io" => LuaValue::Table(io::module(lua)?),
         "json" => LuaValue::Table(json::module(lua)?),
