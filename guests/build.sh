@@ -47,6 +47,7 @@ components=(
   "wasi-user wasi_user.wasm guests/dist/wasi-user.wasm guests/wasi-user"
   "funcs-user funcs_user.wasm guests/dist/funcs-user.wasm guests/funcs-user wit/wippy-runtime"
   "http-client http_client.wasm guests/dist/http-client.wasm guests/http-client"
+  "clock clock.wasm guests/dist/clock.wasm guests/clock"
   "hello-wasm hello_wasm.wasm examples/wasm/wasm/hello_wasm.wasm examples/wasm/guest"
   "wasm-cli wasm_cli.wasm examples/wasm-cli/wasm/wasm_cli.wasm examples/wasm-cli/guest"
 )

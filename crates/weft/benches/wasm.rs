@@ -21,8 +21,12 @@ use weft_registry::{BootOptions, LoadOptions};
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+fn dist() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../guests/dist")
+}
+
 fn types_wasm() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../guests/dist/types.wasm")
+    dist().join("types.wasm")
 }
 
 fn index() -> String {
@@ -40,6 +44,34 @@ fn index() -> String {
     };
     s.push_str(&entry("add", "add", ""));
     s.push_str(&entry("users", "echo-users", ""));
+    // A lean module: the same add as a WAT core module (no WASI imports, one memory page).
+    s.push_str(
+        r#"  - name: add_wat
+    kind: function.wat
+    method: add
+    wit: "add: func(a: s32, b: s32) -> s32;"
+    source: |
+      (module
+        (memory (export "memory") 1)
+        (func (export "add") (param i32 i32) (result i32)
+          (i32.add (local.get 0) (local.get 1))))
+"#,
+    );
+    // WASI: a std Rust component importing io, cli and clocks, reading the wall clock.
+    let clock = dist().join("clock.wasm");
+    let clock_hash = hex::encode(Sha256::digest(std::fs::read(&clock).unwrap()));
+    s.push_str(&format!(
+        "  - {{name: now, kind: function.wasm, fs: b:guests, path: /clock.wasm, hash: \"sha256:{clock_hash}\", method: now-ms, imports: [wasi:io, wasi:cli, wasi:clocks]}}\n"
+    ));
+    s.push_str(&format!(
+        "  - {{name: sleep, kind: function.wasm, fs: b:guests, path: /clock.wasm, hash: \"sha256:{clock_hash}\", method: sleep-ms, imports: [wasi:io, wasi:poll, wasi:clocks], pool: {{type: lazy, max_size: 600}}}}\n"
+    ));
+    // process.wasm: compute(a, b) = a * b, spawned on a process host.
+    let funcs_user = dist().join("funcs-user.wasm");
+    let fu_hash = hex::encode(Sha256::digest(std::fs::read(&funcs_user).unwrap()));
+    s.push_str(&format!(
+        "  - {{name: compute, kind: process.wasm, fs: b:guests, path: /funcs-user.wasm, hash: \"sha256:{fu_hash}\", method: compute}}\n  - {{name: host, kind: process.host, lifecycle: {{auto_start: true}}}}\n"
+    ));
     for (name, pool) in [
         ("inline", ", pool: {type: inline}"),
         ("lazy", ", pool: {type: lazy, max_size: 16}"),
@@ -87,6 +119,12 @@ fn calls(c: &mut Criterion) {
     let dir = tempfile::tempdir().unwrap();
     std::fs::create_dir_all(dir.path().join("src")).unwrap();
     std::fs::write(dir.path().join("src/_index.yaml"), index()).unwrap();
+    // Room for the 500 concurrent sleepers.
+    std::fs::write(
+        dir.path().join(".wippy.yaml"),
+        "version: \"1.0\"\nwasm:\n  max_instances: 600\n",
+    )
+    .unwrap();
     let (tokio_rt, app) = boot(dir.path());
     let cx = app.root_context();
     let mut group = c.benchmark_group("wasm");
@@ -143,7 +181,86 @@ fn calls(c: &mut Criterion) {
     group.bench_function("funcs.call lua->wasm list of 100 records in and out", |b| {
         b.iter_custom(&mut records)
     });
+    let mut add_wat = lua_loop("b:add_wat", vec![Value::Int(2), Value::Int(40)]);
+    group.bench_function(
+        "funcs.call lua->wasm add(s32, s32), WAT core module, fresh instance",
+        |b| b.iter_custom(&mut add_wat),
+    );
+    let mut now = lua_loop("b:now", vec![]);
+    group.bench_function(
+        "funcs.call lua->wasi component (io, cli, clocks) now-ms, fresh instance",
+        |b| b.iter_custom(&mut now),
+    );
+    group.bench_function("process.wasm spawn+run+EXIT (exec from Rust)", |b| {
+        b.iter(|| {
+            tokio_rt.block_on(async {
+                let spawn = weft_runtime::Spawn::new(
+                    "b:compute",
+                    "b:host",
+                    vec![Value::Int(6), Value::Int(7)],
+                );
+                let out = app.processes.exec(&app, &cx, spawn).await.unwrap();
+                assert_eq!(out, Value::Int(42));
+            })
+        })
+    });
     group.finish();
+
+    // process.wasm spawn rate: 64 concurrent spawners on 2 cores.
+    {
+        let total = 20_000;
+        let start = Instant::now();
+        tokio_rt.block_on(async {
+            let mut tasks = Vec::new();
+            for _ in 0..64 {
+                let app = app.clone();
+                let cx = cx.clone();
+                tasks.push(tokio::spawn(async move {
+                    for _ in 0..total / 64 {
+                        let spawn = weft_runtime::Spawn::new(
+                            "b:compute",
+                            "b:host",
+                            vec![Value::Int(6), Value::Int(7)],
+                        );
+                        app.processes.exec(&app, &cx, spawn).await.unwrap();
+                    }
+                }));
+            }
+            for t in tasks {
+                t.await.unwrap();
+            }
+        });
+        let per_sec = (total / 64 * 64) as f64 / start.elapsed().as_secs_f64();
+        println!(
+            "wasm/process.wasm spawn+run+EXIT, 64 concurrent spawners: {per_sec:.0} per second"
+        );
+    }
+
+    // 500 concurrent calls that each sleep 50 ms in the guest (wasi:clocks + poll).
+    {
+        let start = Instant::now();
+        tokio_rt.block_on(async {
+            let tasks: Vec<_> = (0..500)
+                .map(|_| {
+                    let app = app.clone();
+                    let cx = cx.clone();
+                    tokio::spawn(async move {
+                        app.functions
+                            .call(&cx, "b:sleep", vec![Value::Int(50)])
+                            .await
+                            .unwrap()
+                    })
+                })
+                .collect();
+            for t in tasks {
+                t.await.unwrap();
+            }
+        });
+        println!(
+            "wasm/500 concurrent guest sleeps of 50 ms: all done in {:.0} ms",
+            start.elapsed().as_secs_f64() * 1000.0
+        );
+    }
 
     // Throughput: 64 concurrent callers, each making calls from Rust through the registry.
     for pool in ["inline", "lazy", "static", "adaptive"] {
