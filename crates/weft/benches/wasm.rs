@@ -207,34 +207,21 @@ fn calls(c: &mut Criterion) {
     group.finish();
 
     // process.wasm spawn rate: 64 concurrent spawners on 2 cores.
-    {
-        let total = 20_000;
-        let start = Instant::now();
-        tokio_rt.block_on(async {
-            let mut tasks = Vec::new();
-            for _ in 0..64 {
-                let app = app.clone();
-                let cx = cx.clone();
-                tasks.push(tokio::spawn(async move {
-                    for _ in 0..total / 64 {
-                        let spawn = weft_runtime::Spawn::new(
-                            "b:compute",
-                            "b:host",
-                            vec![Value::Int(6), Value::Int(7)],
-                        );
-                        app.processes.exec(&app, &cx, spawn).await.unwrap();
-                    }
-                }));
+    let per_sec = concurrent(&tokio_rt, 20_000, {
+        let (app, cx) = (app.clone(), cx.clone());
+        move || {
+            let (app, cx) = (app.clone(), cx.clone());
+            async move {
+                let spawn = weft_runtime::Spawn::new(
+                    "b:compute",
+                    "b:host",
+                    vec![Value::Int(6), Value::Int(7)],
+                );
+                app.processes.exec(&app, &cx, spawn).await.unwrap();
             }
-            for t in tasks {
-                t.await.unwrap();
-            }
-        });
-        let per_sec = (total / 64 * 64) as f64 / start.elapsed().as_secs_f64();
-        println!(
-            "wasm/process.wasm spawn+run+EXIT, 64 concurrent spawners: {per_sec:.0} per second"
-        );
-    }
+        }
+    });
+    println!("wasm/process.wasm spawn+run+EXIT, 64 concurrent spawners: {per_sec:.0} per second");
 
     // 500 concurrent calls that each sleep 50 ms in the guest (wasi:clocks + poll).
     {
@@ -265,30 +252,47 @@ fn calls(c: &mut Criterion) {
     // Throughput: 64 concurrent callers, each making calls from Rust through the registry.
     for pool in ["inline", "lazy", "static", "adaptive"] {
         let target = format!("b:add_{pool}");
-        let calls = 20_000;
-        let start = Instant::now();
-        tokio_rt.block_on(async {
-            let mut tasks = Vec::new();
-            for _ in 0..64 {
-                let app = app.clone();
-                let cx = cx.clone();
-                let target = target.clone();
-                tasks.push(tokio::spawn(async move {
-                    for _ in 0..calls / 64 {
-                        app.functions
-                            .call(&cx, &target, vec![Value::Int(1), Value::Int(2)])
-                            .await
-                            .unwrap();
-                    }
-                }));
-            }
-            for t in tasks {
-                t.await.unwrap();
+        let per_sec = concurrent(&tokio_rt, 20_000, {
+            let (app, cx) = (app.clone(), cx.clone());
+            move || {
+                let (app, cx, target) = (app.clone(), cx.clone(), target.clone());
+                async move {
+                    app.functions
+                        .call(&cx, &target, vec![Value::Int(1), Value::Int(2)])
+                        .await
+                        .unwrap();
+                }
             }
         });
-        let per_sec = (calls / 64 * 64) as f64 / start.elapsed().as_secs_f64();
         println!("wasm/throughput {pool} pool, 64 concurrent callers: {per_sec:.0} calls/s");
     }
+}
+
+/// Runs `total` operations made by `one` from 64 concurrent tasks on the bench's tokio
+/// runtime and returns operations per second.
+fn concurrent<F, Fut>(tokio_rt: &tokio::runtime::Runtime, total: usize, one: F) -> f64
+where
+    F: Fn() -> Fut + Clone + Send + 'static,
+    Fut: std::future::Future<Output = ()> + Send,
+{
+    let per_task = total / 64;
+    let start = Instant::now();
+    tokio_rt.block_on(async {
+        let tasks: Vec<_> = (0..64)
+            .map(|_| {
+                let one = one.clone();
+                tokio::spawn(async move {
+                    for _ in 0..per_task {
+                        one().await;
+                    }
+                })
+            })
+            .collect();
+        for t in tasks {
+            t.await.unwrap();
+        }
+    });
+    (per_task * 64) as f64 / start.elapsed().as_secs_f64()
 }
 
 /// Store data of the floor benchmark.

@@ -640,3 +640,24 @@ impl Policy for AllowOnly {
         }
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn max_execution_ms_stops_a_parked_guest() {
+    let app = App::boot(&entry(
+        "slow",
+        USER,
+        "sleep-ms",
+        "    imports: [wasi:io, wasi:poll, wasi:clocks]\n    limits: {max_execution_ms: 100}\n",
+    ))
+    .await;
+    let start = Instant::now();
+    let err = app.call("t:slow", vec![Value::Int(5_000)]).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Timeout, "{err}");
+    assert!(err.message().contains("t:slow"), "{err}");
+    assert!(start.elapsed() < Duration::from_secs(2), "{:?}", start.elapsed());
+    // The entry still works afterwards.
+    assert!(matches!(
+        app.call("t:slow", vec![Value::Int(1)]).await.unwrap(),
+        Value::Int(_)
+    ));
+}
