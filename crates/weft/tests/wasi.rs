@@ -661,3 +661,24 @@ async fn max_execution_ms_stops_a_parked_guest() {
         Value::Int(_)
     ));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_mount_of_a_missing_filesystem_fails_the_call() {
+    let app = App::boot(&entry(
+        "lost",
+        USER,
+        "read-file",
+        "    imports: [wasi:filesystem]\n    wasi:\n      mounts:\n        - {fs: t:nowhere, guest: /data}\n",
+    ))
+    .await;
+    let err = app
+        .call("t:lost", vec![s("/data/hello.txt")])
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::NotFound, "{err}");
+    assert!(
+        err.message()
+            .contains("wasi mount filesystem not found: t:nowhere"),
+        "{err}"
+    );
+}
