@@ -51,6 +51,8 @@ pub struct Runtime {
     pub fs: fs::FsRegistry,
     /// The env storages and variables.
     pub env: env::EnvRegistry,
+    /// The `security.policy` entries, by id and by group.
+    pub policies: weft_security::PolicyRegistry,
     strict: bool,
 }
 
@@ -68,6 +70,7 @@ impl Runtime {
             services: Services::new(me.clone()),
             fs: fs::FsRegistry::default(),
             env: env::EnvRegistry::default(),
+            policies: weft_security::PolicyRegistry::default(),
             strict,
         })
     }

@@ -77,7 +77,8 @@ pub fn terminal_host(registry: &Registry, wanted: Option<&str>) -> Result<EntryI
 /// Runs the command `name` with `args` on the terminal host and returns the exit code.
 ///
 /// The process gets the terminal (stdio and args) and a pid on the host. A string result
-/// is printed to stdout; an error is printed to stderr and gives exit code 1.
+/// is printed to stdout; an error is printed to stderr and gives exit code 1, or the
+/// `exit_code` its details carry (a guest's `wasi:cli/exit`).
 pub async fn run_command(
     rt: &Arc<Runtime>,
     host: Option<&str>,
@@ -111,6 +112,9 @@ pub fn new_pid(host: &str) -> String {
 }
 
 /// Prints a finished command's result as reference §6.4 says and returns its exit code.
+///
+/// An error exits with 1, unless its details carry an integer `exit_code` (a WASM guest
+/// that called `wasi:cli/exit` with a non-zero status): then with that code.
 pub fn report(result: &Result<Value>, terminal: &Terminal) -> i32 {
     match result {
         Err(e) => {
@@ -118,7 +122,7 @@ pub fn report(result: &Result<Value>, terminal: &Terminal) -> i32 {
             let mut err = terminal.stderr().lock();
             let _ = writeln!(err, "{text}");
             let _ = err.flush();
-            1
+            error_exit_code(e)
         }
         Ok(value) => {
             if let Value::Str(s) = value {
@@ -140,6 +144,16 @@ pub fn exit_code(value: &Value) -> i32 {
         Value::Float(_) => 1,
         Value::Bool(b) => i32::from(!*b),
         _ => 0,
+    }
+}
+
+/// The exit code for a failed command: the integer `details.exit_code` when it is a
+/// usable process status (1 to 255), else 1: an error never exits with 0, and a status
+/// the OS would truncate (256 is 0 on Unix) is not passed on.
+pub fn error_exit_code(error: &Error) -> i32 {
+    match error.details().and_then(|d| d.get("exit_code")) {
+        Some(Value::Int(code @ 1..=255)) => *code as i32,
+        _ => 1,
     }
 }
 
@@ -168,6 +182,75 @@ mod tests {
         assert_eq!(exit_code(&Value::Bool(true)), 0);
         assert_eq!(exit_code(&Value::Bool(false)), 1);
         assert_eq!(exit_code(&Value::array(vec![])), 0);
+    }
+
+    /// A terminal whose stdout and stderr are kept in the returned buffers.
+    fn captured() -> (Terminal, SharedBuf, SharedBuf) {
+        let out = SharedBuf::default();
+        let err = SharedBuf::default();
+        let term = Terminal::new(
+            vec![],
+            Box::new(std::io::empty()),
+            Box::new(out.clone()),
+            Box::new(err.clone()),
+        );
+        (term, out, err)
+    }
+
+    #[derive(Clone, Default)]
+    struct SharedBuf(Arc<parking_lot::Mutex<Vec<u8>>>);
+
+    impl SharedBuf {
+        fn text(&self) -> String {
+            String::from_utf8_lossy(&self.0.lock()).into_owned()
+        }
+    }
+
+    impl Write for SharedBuf {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    fn exiting(code: Value) -> Error {
+        Error::internal("app:cli: guest exited with status 3")
+            .with_details(Some(Value::from_pairs([("exit_code", code)])))
+    }
+
+    #[test]
+    fn an_error_with_an_exit_code_exits_with_it_and_is_printed() {
+        let (term, out, err) = captured();
+        assert_eq!(report(&Err(exiting(Value::Int(3))), &term), 3);
+        assert_eq!(err.text(), "app:cli: guest exited with status 3\n");
+        assert_eq!(out.text(), "");
+    }
+
+    #[test]
+    fn other_errors_exit_with_1() {
+        let (term, _, err) = captured();
+        assert_eq!(report(&Err(Error::invalid("x: x: bad")), &term), 1);
+        assert_eq!(err.text(), "x: bad\n");
+        // Details without an integer exit_code, or one that is no usable code.
+        for details in [
+            Value::from_pairs([("other", Value::Int(4))]),
+            Value::from_pairs([("exit_code", Value::str("4"))]),
+            Value::from_pairs([("exit_code", Value::Float(4.0))]),
+            Value::Int(4),
+        ] {
+            let e = Error::internal("boom").with_details(Some(details));
+            assert_eq!(error_exit_code(&e), 1, "{e:?}");
+        }
+        for code in [0, -1, 256, i64::MAX] {
+            assert_eq!(error_exit_code(&exiting(Value::Int(code))), 1, "{code}");
+        }
+        assert_eq!(error_exit_code(&exiting(Value::Int(255))), 255);
+        assert_eq!(error_exit_code(&exiting(Value::Int(1))), 1);
+        assert_eq!(error_exit_code(&exiting(Value::Int(42))), 42);
     }
 
     #[test]

@@ -318,7 +318,8 @@ fn verify_hash(expected: &str, bytes: &[u8]) -> Result<()> {
 impl WasmFunction {
     async fn run(self, cx: CallContext, args: Vec<Value>) -> Result<Value> {
         let f = &self.0;
-        let params = convert::lower_args(&f.params, &args)?;
+        let params = convert::lower_args(&f.params, &args)
+            .map_err(|e| e.context(format!("{} ({})", f.method, f.id)))?;
         let rt = f
             .rt
             .upgrade()

@@ -41,6 +41,7 @@ pub fn handlers(rt: &Arc<Runtime>) -> Vec<Arc<dyn KindHandler>> {
         Arc::new(ServiceHandler::new(rt.clone())),
         Arc::new(FsHandler::new(rt)),
         Arc::new(weft_runtime::env::EnvHandler::new(rt)),
+        Arc::new(weft_security::PolicyHandler::new(&rt.policies)),
     ]
 }
 

@@ -84,7 +84,8 @@ fn main() -> ExitCode {
     let code = runtime.block_on(app::main(cli));
     // Do not wait for tasks still running (a finished command ends the program).
     runtime.shutdown_background();
-    ExitCode::from(u8::try_from(code.clamp(0, 255)).unwrap_or(1))
+    // As a POSIX exit status: the low 8 bits (-1 exits 255, as Go's os.Exit(-1) does).
+    ExitCode::from(code.rem_euclid(256) as u8)
 }
 
 /// Logs go to stderr: warnings by default, errors only while a command runs, none with -s.

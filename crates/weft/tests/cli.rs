@@ -210,3 +210,170 @@ fn wasm_example_runs_a_component_and_a_wat_function_from_lua() {
         text(&list.stdout)
     );
 }
+
+/// `weft` with extra environment variables (and `remove` taken out of its environment).
+fn weft_env(dir: &Path, args: &[&str], set: &[(&str, &str)], remove: &[&str]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_weft"));
+    cmd.arg("-C").arg(dir).args(args).env_remove("WEFT_LOG");
+    for name in remove {
+        cmd.env_remove(name);
+    }
+    cmd.envs(set.iter().copied());
+    cmd.output().expect("run weft")
+}
+
+fn wasm_cli() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/wasm-cli")
+}
+
+/// An app whose commands are `process.wasm` entries over the guests in `guests/dist`,
+/// plus a Lua command `exit` that runs the `exit_with` process with a number.
+fn wasm_commands_app() -> tempfile::TempDir {
+    use sha2::{Digest, Sha256};
+    let dist = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../guests/dist")
+        .canonicalize()
+        .unwrap();
+    let command = |name: &str, guest: &str, method: &str, extra: &str| {
+        let hash = hex::encode(Sha256::digest(
+            std::fs::read(dist.join(format!("{guest}.wasm"))).unwrap(),
+        ));
+        format!(
+            "  - name: {name}\n    kind: process.wasm\n    meta: {{command: {{name: {name}}}}}\n    fs: t:guests\n    path: /{guest}.wasm\n    hash: sha256:{hash}\n    method: {method}\n{extra}"
+        )
+    };
+    let cli = "    imports: [wasi:cli]\n";
+    let index = format!(
+        "version: \"1.0\"\nnamespace: t\nentries:\n  - {{name: terminal, kind: terminal.host}}\n  - {{name: processes, kind: process.host}}\n  - {{name: guests, kind: fs.directory, directory: {}}}\n{}{}{}{}{}{}{}",
+        dist.display(),
+        command("upper", "types", "to-upper", ""),
+        command("negate", "types", "neg-s32", ""),
+        command("say", "wasi-user", "print-line", cli),
+        command("warn", "wasi-user", "eprint-line", cli),
+        command("exit_with", "funcs-user", "exit-with", cli),
+        "  - name: exit\n    kind: process.lua\n    meta: {command: {name: exit}}\n    method: main\n    source: |\n      return {main = function(code)\n        local v, err = process.exec('t:exit_with', 't:processes', tonumber(code))\n        if err then return nil, err end\n        return v\n      end}\n",
+        "  - name: fail_with\n    kind: process.lua\n    meta: {command: {name: fail-with}}\n    method: main\n    source: |\n      return {main = function(code)\n        return nil, errors.new({message = 'failing with ' .. code, details = {exit_code = tonumber(code)}})\n      end}\n",
+    );
+    app(&[
+        (".wippy.yaml", "version: \"1.0\"\n"),
+        ("src/_index.yaml", &index),
+    ])
+}
+
+#[test]
+fn wasm_process_command_takes_cli_args_as_string_parameters() {
+    let dir = wasm_commands_app();
+    let out = weft(dir.path(), &["run", "upper", "hello"]);
+    assert_eq!(out.status.code(), Some(0), "stderr: {}", text(&out.stderr));
+    assert_eq!(text(&out.stdout), "HELLO\n");
+    assert_eq!(text(&out.stderr), "");
+    // Every CLI arg is one parameter...
+    let out = weft(dir.path(), &["run", "upper", "a", "b"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("expected 1 argument, got 2"),
+        "{}",
+        text(&out.stderr)
+    );
+    // ...and a string: a numeric parameter does not take it.
+    let out = weft(dir.path(), &["run", "negate", "5"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("expected integer, got string"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn wasm_process_command_without_args_fails_with_a_count_mismatch() {
+    let dir = wasm_commands_app();
+    let out = weft(dir.path(), &["run", "upper"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("expected 1 argument, got 0"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert_eq!(text(&out.stdout), "");
+}
+
+#[test]
+fn wasm_guest_stdio_reaches_the_terminal() {
+    let dir = wasm_commands_app();
+    let out = weft(dir.path(), &["run", "say", "hi there"]);
+    assert_eq!(out.status.code(), Some(0), "stderr: {}", text(&out.stderr));
+    assert_eq!(text(&out.stdout), "hi there\n");
+    let out = weft(dir.path(), &["run", "warn", "careful"]);
+    assert_eq!(out.status.code(), Some(0), "stderr: {}", text(&out.stderr));
+    assert_eq!(text(&out.stdout), "");
+    assert_eq!(text(&out.stderr), "careful\n");
+}
+
+#[test]
+fn wasm_guest_exit_status_becomes_the_exit_code() {
+    let dir = wasm_commands_app();
+    // CLI args are strings and exit-with takes a u32: the Lua command `exit` runs the
+    // process.wasm with a number and returns its error.
+    let out = weft(dir.path(), &["run", "exit", "0"]);
+    assert_eq!(out.status.code(), Some(0), "stderr: {}", text(&out.stderr));
+    assert_eq!(
+        (text(&out.stdout), text(&out.stderr)),
+        (String::new(), String::new())
+    );
+    // Rust's std passes only ok/err through WASI 0.2: a non-zero code arrives as 1.
+    let out = weft(dir.path(), &["run", "exit", "3"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("t:exit_with: guest exited with status 1"),
+        "{}",
+        text(&out.stderr)
+    );
+    // Any error whose details carry an integer exit_code exits with it.
+    let out = weft(dir.path(), &["run", "fail-with", "7"]);
+    assert_eq!(out.status.code(), Some(7), "stderr: {}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("failing with 7"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn wasm_cli_example_greets_lists_and_reads_the_environment() {
+    let dir = wasm_cli();
+    let out = weft(&dir, &["run", "greet", "World"]);
+    assert_eq!(out.status.code(), Some(0), "stderr: {}", text(&out.stderr));
+    assert_eq!(text(&out.stdout), "Hello, World!\n");
+
+    for args in [&["run", "ls", "/files"][..], &["run", "ls"]] {
+        let out = weft(&dir, args);
+        assert_eq!(out.status.code(), Some(0), "stderr: {}", text(&out.stderr));
+        assert_eq!(text(&out.stdout), "README.txt\ndata.json\nnotes.txt\n");
+    }
+    // Outside the mount there is nothing to list.
+    let out = weft(&dir, &["run", "ls", "/etc"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("/etc"), "{}", text(&out.stderr));
+
+    let out = weft_env(&dir, &["run", "hello-env"], &[], &["GREETING"]);
+    assert_eq!(out.status.code(), Some(0), "stderr: {}", text(&out.stderr));
+    assert_eq!(text(&out.stdout), "Howdy, from the environment!\n");
+    let out = weft_env(&dir, &["run", "hello-env"], &[("GREETING", "Hola")], &[]);
+    assert_eq!(out.status.code(), Some(0), "stderr: {}", text(&out.stderr));
+    assert_eq!(text(&out.stdout), "Hola, from the environment!\n");
+
+    let list = weft(&dir, &["run", "list"]);
+    assert_eq!(list.status.code(), Some(0));
+    let stdout = text(&list.stdout);
+    for (name, id) in [
+        ("greet", "(demo:greet)"),
+        ("hello-env", "(demo:hello_env)"),
+        ("ls", "(demo:ls)"),
+    ] {
+        assert!(
+            stdout.contains(&format!("  {name} ")) && stdout.contains(id),
+            "{stdout}"
+        );
+    }
+}

@@ -651,10 +651,17 @@ async fn max_execution_ms_stops_a_parked_guest() {
     ))
     .await;
     let start = Instant::now();
-    let err = app.call("t:slow", vec![Value::Int(5_000)]).await.unwrap_err();
+    let err = app
+        .call("t:slow", vec![Value::Int(5_000)])
+        .await
+        .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Timeout, "{err}");
     assert!(err.message().contains("t:slow"), "{err}");
-    assert!(start.elapsed() < Duration::from_secs(2), "{:?}", start.elapsed());
+    assert!(
+        start.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        start.elapsed()
+    );
     // The entry still works afterwards.
     assert!(matches!(
         app.call("t:slow", vec![Value::Int(1)]).await.unwrap(),
