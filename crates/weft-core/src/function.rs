@@ -81,8 +81,7 @@ impl Functions {
     /// the target (which then never runs), NotFound for an unknown target.
     pub fn resolve(&self, cx: &CallContext, target: &str) -> Result<Resolved> {
         validate_target(target)?;
-        cx.check("funcs.call", target)
-            .map_err(|_| Error::permission_denied(format!("not allowed: {target}")))?;
+        cx.check("funcs.call", target)?;
         self.map
             .read()
             .get(target)
@@ -201,7 +200,7 @@ mod tests {
             .with_scope(Some(Scope::default()));
         let err = f.call(&cx, "app:echo", vec![]).await.unwrap_err();
         assert_eq!(err.kind(), ErrorKind::PermissionDenied);
-        assert_eq!(err.message(), "not allowed: app:echo");
+        assert_eq!(err.message(), "not allowed: funcs.call on app:echo");
         assert_eq!(n.load(Ordering::SeqCst), 0);
     }
 
