@@ -24,6 +24,9 @@ struct Frame {
     pid: Option<Arc<str>>,
     terminal: Option<Arc<Terminal>>,
     strict: bool,
+    /// The runtime acting for itself (starting a command or a service): checks pass.
+    /// Never inherited by a callee or a process.
+    system: bool,
 }
 
 impl CallContext {
@@ -38,9 +41,22 @@ impl CallContext {
         }))
     }
 
+    /// The context in which the runtime acts for itself: a terminal host starting a
+    /// command, a supervisor starting or stopping a service. Its checks pass even in
+    /// strict mode; whatever it calls or spawns runs in an ordinary context (without
+    /// this privilege), with the actor and scope the runtime gives it.
+    pub fn system(strict: bool) -> CallContext {
+        CallContext(Arc::new(Frame {
+            strict,
+            system: true,
+            ..Frame::default()
+        }))
+    }
+
     /// The context a callee runs in: the same actor, scope, values, deadline and terminal.
     pub fn for_call(&self, entry: &EntryId) -> CallContext {
         let mut frame = (*self.0).clone();
+        frame.system = false;
         frame.entry = Some(entry.clone());
         CallContext(Arc::new(frame))
     }
@@ -49,6 +65,7 @@ impl CallContext {
     /// are inheritable), its own entry and pid, no deadline and no terminal.
     pub fn for_process(&self, entry: &EntryId, pid: Arc<str>) -> CallContext {
         let mut frame = (*self.0).clone();
+        frame.system = false;
         frame.entry = Some(entry.clone());
         frame.pid = Some(pid);
         frame.deadline = None;
@@ -152,6 +169,9 @@ impl CallContext {
 
     /// [`check`](Self::check) with resource metadata.
     pub fn check_with(&self, action: &str, resource: &str, meta: Option<&Map>) -> Result<()> {
+        if self.0.system {
+            return Ok(());
+        }
         let allowed = match (&self.0.actor, &self.0.scope) {
             (Some(actor), Some(scope)) => {
                 scope.evaluate(actor, action, resource, meta) == Decision::Allow
@@ -187,6 +207,25 @@ impl CallContext {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_system_context_passes_checks_but_does_not_pass_them_on() {
+        let system = CallContext::system(true);
+        assert!(system.check("process.exec", "app:cmd").is_ok());
+        assert!(!system.can("process.exec", "app:cmd", None));
+        let id = EntryId::new("app", "cmd");
+        let callee = system.for_call(&id);
+        assert!(callee.check("funcs.call", "app:x").is_err());
+        let child = system.for_process(&id, Arc::from("{h|1}"));
+        assert!(child.check("funcs.call", "app:x").is_err());
+        // Without strict mode an ordinary context passes anyway.
+        assert!(
+            CallContext::system(false)
+                .for_call(&id)
+                .check("funcs.call", "app:x")
+                .is_ok()
+        );
+    }
     use crate::ErrorKind;
     use crate::security::Policy;
 

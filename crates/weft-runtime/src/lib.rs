@@ -79,4 +79,10 @@ impl Runtime {
     pub fn root_context(&self) -> CallContext {
         CallContext::root(self.strict)
     }
+
+    /// The context in which the runtime acts for itself (starting commands and
+    /// services); see [`CallContext::system`].
+    pub fn system_context(&self) -> CallContext {
+        CallContext::system(self.strict)
+    }
 }

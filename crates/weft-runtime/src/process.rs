@@ -18,7 +18,9 @@ use std::time::{Duration, SystemTime};
 use parking_lot::{Mutex, RwLock};
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::AbortHandle;
-use weft_core::{BoxFuture, CallContext, EntryId, Error, ErrorKind, Result, Terminal, Value};
+use weft_core::{
+    Actor, BoxFuture, CallContext, EntryId, Error, ErrorKind, Result, Scope, Terminal, Value,
+};
 
 use crate::Runtime;
 use crate::terminal::new_pid;
@@ -114,6 +116,10 @@ pub struct Spawn {
     pub name: Option<String>,
     /// The terminal the child talks to (CLI commands).
     pub terminal: Option<Arc<Terminal>>,
+    /// Replaces the child's inherited actor (the checks still run in the caller's context).
+    pub actor: Option<Actor>,
+    /// Replaces the child's inherited scope (the checks still run in the caller's context).
+    pub scope: Option<Scope>,
 }
 
 impl Spawn {
@@ -127,6 +133,8 @@ impl Spawn {
             link: false,
             name: None,
             terminal: None,
+            actor: None,
+            scope: None,
         }
     }
 }
@@ -380,9 +388,15 @@ impl ProcessTable {
             }
             return Err(e);
         }
-        let child_cx = cx
+        let mut child_cx = cx
             .for_process(&entry, pid.clone())
             .with_terminal(req.terminal);
+        if let Some(actor) = req.actor {
+            child_cx = child_cx.with_actor(Some(actor));
+        }
+        if let Some(scope) = req.scope {
+            child_cx = child_cx.with_scope(Some(scope));
+        }
         let rt2 = rt.clone();
         let task_pid = pid.clone();
         let task = runtime.spawn(async move {

@@ -23,7 +23,7 @@ use serde::Deserialize;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
-use weft_core::{BoxFuture, CallContext, EntryId, Error, Map, Result, Value};
+use weft_core::{Actor, BoxFuture, EntryId, Error, Map, Result, Scope, Value};
 use weft_registry::{Entry, KindHandler, parse_go_duration};
 
 use crate::process::Pid;
@@ -49,6 +49,7 @@ impl KindHandler for ServiceHandler {
     fn apply(&self, entry: Arc<Entry>) -> BoxFuture<Result<()>> {
         let applied = ServiceSpec::from_entry(&entry).and_then(|spec| {
             check_targets(&self.rt, &spec)?;
+            security_of(&self.rt, &spec)?;
             self.rt.services.register(spec);
             Ok(())
         });
@@ -160,7 +161,7 @@ pub struct Lifecycle {
     pub stop_timeout: Duration,
     /// A run at least this long resets the backoff (`stable_threshold`, default 5s).
     pub stable_threshold: Duration,
-    /// The service's actor and scope (`security`); kept for the security model.
+    /// The service's actor and scope (`security`), given to its process.
     pub security: Option<ServiceSecurity>,
 }
 
@@ -602,7 +603,7 @@ impl Services {
         tracing::warn!(service = %id, pid = %pid.as_deref().unwrap_or("-"),
             "service did not stop in time; terminating");
         if let (Some(rt), Some(pid)) = (self.rt.upgrade(), &pid)
-            && let Err(e) = rt.processes.terminate(&rt.root_context(), pid)
+            && let Err(e) = rt.processes.terminate(&rt.system_context(), pid)
         {
             tracing::debug!(service = %id, %pid, error = %e, "terminate failed");
         }
@@ -795,7 +796,7 @@ async fn run_until_stopped(
 /// Sends CANCEL with `grace` to a launched process and awaits its end.
 async fn stop_process(rt: &Arc<Runtime>, launched: Launched, grace: Duration) -> Result<Value> {
     let pid = &launched.pid;
-    if let Err(e) = rt.processes.cancel(&rt.root_context(), pid, Some(grace)) {
+    if let Err(e) = rt.processes.cancel(&rt.system_context(), pid, Some(grace)) {
         tracing::debug!(%pid, error = %e, "cancel failed");
     }
     launched.exit.await
@@ -819,21 +820,53 @@ struct Launched {
     exit: BoxFuture<Result<Value>>,
 }
 
-/// Spawns the service's process through the process table.
+/// Spawns the service's process through the process table, from the root context, with
+/// the service's actor and scope.
 fn launch(rt: &Arc<Runtime>, spec: &ServiceSpec) -> Result<Launched> {
-    let req = Spawn::new(
+    let mut req = Spawn::new(
         spec.process.as_str(),
         spec.host.as_str(),
         spec.input.clone(),
     );
-    let cx = service_context(rt, spec);
-    let (pid, exit) = rt.processes.spawn_watched(rt, &cx, req)?;
+    (req.actor, req.scope) = security_of(rt, spec)?;
+    let (pid, exit) = rt.processes.spawn_watched(rt, &rt.system_context(), req)?;
     Ok(Launched { pid, exit })
 }
 
-/// The context a service's process is spawned in (its security is not applied yet).
-fn service_context(rt: &Runtime, _spec: &ServiceSpec) -> CallContext {
-    rt.root_context()
+/// The actor and scope of a service's process (`lifecycle.security`).
+///
+/// The scope holds the listed policies and every policy of the listed groups; it is set
+/// whenever the block lists any policy or group, even if none resolves (an empty scope
+/// denies everything). A listed policy that is not registered is NotFound naming it (at
+/// boot this defers the service until the policy is there).
+fn security_of(rt: &Runtime, spec: &ServiceSpec) -> Result<(Option<Actor>, Option<Scope>)> {
+    let Some(security) = &spec.lifecycle.security else {
+        return Ok((None, None));
+    };
+    let actor = security
+        .actor
+        .as_ref()
+        .map(|a| Actor::new(a.id.clone(), a.meta.clone()));
+    if security.policies.is_empty() && security.groups.is_empty() {
+        return Ok((actor, None));
+    }
+    let mut policies = Vec::new();
+    for (i, id) in security.policies.iter().enumerate() {
+        let policy = rt.policies.get(id.as_str()).ok_or_else(|| {
+            Error::not_found(format!("policy not found: {id}"))
+                .in_field(format!("lifecycle.security.policies[{i}]"))
+        })?;
+        policies.push(policy);
+    }
+    for group in &security.groups {
+        let members = rt.policies.group(group.as_str());
+        if members.is_empty() {
+            tracing::warn!(service = %spec.id, %group,
+                "lifecycle.security group has no policy; it adds nothing to the scope");
+        }
+        policies.extend(members);
+    }
+    Ok((actor, Some(Scope::new(policies))))
 }
 
 /// A random number in `0..1` for the restart jitter.

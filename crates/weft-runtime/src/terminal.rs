@@ -101,7 +101,7 @@ pub async fn run_command(
         .collect();
     let mut spawn = Spawn::new(command.entry.as_str(), host.as_str(), args);
     spawn.terminal = Some(terminal.clone());
-    let result = rt.processes.exec(rt, &rt.root_context(), spawn).await;
+    let result = rt.processes.exec(rt, &rt.system_context(), spawn).await;
     Ok(report(&result, &terminal))
 }
 

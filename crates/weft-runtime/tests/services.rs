@@ -572,6 +572,9 @@ entries:
     lifecycle: {auto_start: true}
   - name: z_worker
     kind: process.test
+  - name: allow_all
+    kind: security.policy
+    policy: {actions: "*", resources: "*", effect: allow}
 "#,
     )
     .unwrap();
@@ -585,6 +588,7 @@ entries:
         Arc::new(ServiceHandler::new(rt.clone())),
         Arc::new(HostHandler),
         Arc::new(TestProcesses(rt.clone())),
+        Arc::new(weft_security::PolicyHandler::new(&rt.policies)),
     ];
     boot(&app, &rt.registry, &handlers, &BootOptions::default())
         .await
@@ -703,4 +707,112 @@ async fn a_run_longer_than_stable_threshold_resets_the_backoff() {
         rt.services.status("app:svc").unwrap().state,
         ServiceState::Running
     );
+}
+
+/// Registers the `security.policy` `app:<name>` allowing `actions` on everything.
+fn allow_policy(rt: &Runtime, name: &str, actions: &str, groups: serde_json::Value) {
+    let data: Value = serde_json::from_value(serde_json::json!({
+        "policy": {"actions": actions, "resources": "*", "effect": "allow"},
+        "groups": groups,
+    }))
+    .unwrap();
+    let policy = weft_security::CompiledPolicy::compile(EntryId::new("app", name), &data).unwrap();
+    rt.policies.insert(policy);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_service_runs_with_its_actor_and_the_scope_of_its_policies_and_groups() {
+    let rt = runtime();
+    allow_policy(&rt, "calls", "funcs.call", serde_json::json!([]));
+    allow_policy(&rt, "envs", "env.*", serde_json::json!(["readers"]));
+    let got = Arc::new(Mutex::new(None));
+    let seen = got.clone();
+    factory(&rt, "worker", move |cx, _| {
+        let actor = cx.actor().map(|a| (a.id().to_string(), a.meta().clone()));
+        let ids: Option<Vec<String>> = cx
+            .scope()
+            .map(|s| s.policies().map(|p| p.id().to_string()).collect());
+        let checks = [
+            cx.check("funcs.call", "app:f").is_ok(),
+            cx.check("env.get", "HOME").is_ok(),
+            cx.check("process.spawn", "app:worker").is_ok(),
+        ];
+        *seen.lock() = Some((actor, ids, checks));
+        Box::pin(async { Ok(Value::Nil) })
+    });
+    service(
+        &rt,
+        "svc",
+        serde_json::json!({"process": "worker", "host": "processes", "lifecycle": {
+            "auto_start": true,
+            "security": {"actor": {"id": "bot", "meta": {"role": "worker"}},
+                         "policies": ["calls"], "groups": ["readers", "app:nobody"]}
+        }}),
+    )
+    .await
+    .unwrap();
+    rt.services.start_all().await.unwrap();
+    until("run", || got.lock().is_some()).await;
+    let (actor, ids, checks) = got.lock().clone().unwrap();
+    let (id, meta) = actor.unwrap();
+    assert_eq!(id, "bot");
+    assert_eq!(meta.get("role").and_then(Value::as_str), Some("worker"));
+    assert_eq!(ids.unwrap(), ["app:calls", "app:envs"]);
+    assert_eq!(checks, [true, true, false]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_service_with_only_an_actor_gets_no_scope() {
+    let rt = runtime();
+    let got = Arc::new(Mutex::new(None));
+    let seen = got.clone();
+    factory(&rt, "worker", move |cx, _| {
+        *seen.lock() = Some((cx.actor().map(|a| a.id().to_string()), cx.scope().is_some()));
+        Box::pin(async { Ok(Value::Nil) })
+    });
+    service(
+        &rt,
+        "svc",
+        serde_json::json!({"process": "worker", "host": "processes", "lifecycle": {
+            "auto_start": true, "security": {"actor": {"id": "bot"}}
+        }}),
+    )
+    .await
+    .unwrap();
+    rt.services.start_all().await.unwrap();
+    until("run", || got.lock().is_some()).await;
+    assert_eq!(
+        got.lock().clone().unwrap(),
+        (Some("bot".to_string()), false)
+    );
+}
+
+#[tokio::test]
+async fn an_unknown_service_policy_defers_the_entry_and_fails_the_start() {
+    let rt = runtime();
+    factory(&rt, "worker", |_, _| Box::pin(async { Ok(Value::Nil) }));
+    let data = serde_json::json!({"process": "worker", "host": "processes", "lifecycle": {
+        "auto_start": true, "security": {"actor": {"id": "bot"}, "policies": ["gone"]}
+    }});
+    // At registration: NotFound naming the field and the policy (boot retries it later).
+    let err = service(&rt, "svc", data.clone()).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::NotFound, "{err}");
+    assert_eq!(
+        err.to_string(),
+        "field lifecycle.security.policies[0]: policy not found: app:gone"
+    );
+    // A policy that goes away after registration fails the start, naming both.
+    allow_policy(&rt, "gone", "*", serde_json::json!([]));
+    service(&rt, "svc", data).await.unwrap();
+    assert!(rt.policies.remove("app:gone"));
+    let err = rt.services.start_all().await.unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "service app:svc: field lifecycle.security.policies[0]: policy not found: app:gone"
+    );
+    assert_eq!(
+        rt.services.status("app:svc").unwrap().state,
+        ServiceState::Failed
+    );
+    assert!(rt.processes.is_empty());
 }

@@ -1,5 +1,7 @@
 //! Lua benchmarks (issue targets in brackets):
 //! - `funcs.call` Lua → Lua round trip, measured inside Lua [median ≤ 5 µs];
+//! - the same with security on: an actor and a scope of 10 `security.policy` entries,
+//!   one of which allows `funcs.call` [≤ 10 % over the plain round trip];
 //! - a Rust → Lua call through the function registry (the floor of the above);
 //! - boot of an app with 1,000 `function.lua` entries [≤ 1 s to ready].
 //!
@@ -10,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use weft::boot_app;
-use weft_core::Value;
+use weft_core::{Actor, Map, Scope, Value};
 use weft_registry::{BootOptions, LoadOptions};
 
 /// The same allocator as the `weft` binary.
@@ -39,7 +41,39 @@ entries:
       end}
     method: run
     modules: [funcs]
+  - name: allow_calls
+    kind: security.policy
+    policy:
+      actions: funcs.call
+      resources: "bench:*"
+      effect: allow
+      conditions:
+        - {field: actor.id, operator: eq, value: bencher}
 "#;
+
+/// Nine policies that do not match `funcs.call` (each evaluated on every check).
+fn other_policies() -> String {
+    let patterns = [
+        "doc.read",
+        "doc.write.*",
+        "env.*",
+        "process.spawn",
+        "fs.get",
+        "http_client.*",
+        "registry.get",
+        "security.*",
+        "socket.connect",
+    ];
+    patterns
+        .iter()
+        .enumerate()
+        .map(|(i, action)| {
+            format!(
+                "  - name: other{i}\n    kind: security.policy\n    policy: {{actions: \"{action}\", resources: \"*\", effect: allow}}\n"
+            )
+        })
+        .collect()
+}
 
 fn write_app(dir: &Path, files: &[(String, String)]) {
     for (path, body) in files {
@@ -63,12 +97,26 @@ fn calls(c: &mut Criterion) {
         .build()
         .unwrap();
     let dir = tempfile::tempdir().unwrap();
-    write_app(dir.path(), &[("src/_index.yaml".into(), CALL_APP.into())]);
+    write_app(
+        dir.path(),
+        &[(
+            "src/_index.yaml".into(),
+            format!("{CALL_APP}{}", other_policies()),
+        )],
+    );
     let booted = rt
         .block_on(boot_app(&opts(dir.path()), &BootOptions::default()))
         .unwrap();
     let runtime = booted.runtime;
     let cx = runtime.root_context();
+    // Actor + 10 policies; the allowing one is last, and every one is evaluated per check.
+    let mut policies: Vec<_> = (0..9)
+        .map(|i| runtime.policies.get(&format!("bench:other{i}")).unwrap())
+        .collect();
+    policies.push(runtime.policies.get("bench:allow_calls").unwrap());
+    let secure_cx = cx
+        .with_actor(Some(Actor::new("bencher", Map::new())))
+        .with_scope(Some(Scope::new(policies)));
 
     let mut group = c.benchmark_group("lua");
     group.measurement_time(Duration::from_secs(5));
@@ -87,6 +135,24 @@ fn calls(c: &mut Criterion) {
             })
         })
     });
+    group.bench_function(
+        "funcs.call lua->lua round trip, security on (10 policies)",
+        |b| {
+            b.iter_custom(|iters| {
+                rt.block_on(async {
+                    let start = Instant::now();
+                    let out = runtime
+                        .functions
+                        .call(&secure_cx, "bench:loop", vec![Value::Int(iters as i64)])
+                        .await
+                        .unwrap();
+                    let elapsed = start.elapsed();
+                    assert!(matches!(out, Value::Int(_)));
+                    elapsed
+                })
+            })
+        },
+    );
     group.bench_function("rust->lua call through the registry", |b| {
         b.iter(|| {
             rt.block_on(runtime.functions.call(

@@ -3,6 +3,9 @@
 //! `funcs.call` goes through [`weft_core::Functions::call`], the one path every caller
 //! uses: target validation, the `funcs.call` permission check in the caller's context,
 //! deadline, child context. Failures come back as `nil, err`, never raised.
+//!
+//! An executor's `with_actor` / `with_scope` (checked with `funcs.security`) set the
+//! callee's actor and scope; the `funcs.call` check itself stays in the caller's context.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -10,9 +13,10 @@ use std::time::Instant;
 use mlua::{Lua, MultiValue, Table, UserData, UserDataMethods, Value as LuaValue};
 use parking_lot::Mutex;
 use tokio::task::JoinHandle;
-use weft_core::{CallContext, Error, Map, Result, Value};
+use weft_core::{Actor, CallContext, Error, Map, Result, Scope, Value};
 
 use crate::chan::{Item, LuaChannel};
+use crate::modules::security;
 use crate::payload::Payload;
 use crate::{convert, errors, frame};
 
@@ -23,14 +27,14 @@ pub fn module(lua: &Lua) -> mlua::Result<Table> {
         "call",
         lua.create_async_function(|lua, (target, args): (LuaValue, MultiValue)| async move {
             let cx = frame::current(&lua);
-            call(&lua, cx, target, args).await
+            call(&lua, &cx, cx.clone(), target, args).await
         })?,
     )?;
     t.set(
         "async",
         lua.create_function(|lua, (target, args): (LuaValue, MultiValue)| {
             let cx = frame::current(lua);
-            start(lua, cx, target, args)
+            start(lua, &cx, cx.clone(), target, args)
         })?,
     )?;
     t.set("new", lua.create_function(|_, ()| Ok(Executor::default()))?)?;
@@ -42,19 +46,54 @@ pub fn module(lua: &Lua) -> mlua::Result<Table> {
 struct Executor {
     values: Map,
     timeout: Option<std::time::Duration>,
+    actor: Option<Actor>,
+    scope: Option<Scope>,
 }
 
 impl Executor {
-    /// The caller's frame with this executor's values and deadline applied.
-    fn context(&self, lua: &Lua) -> CallContext {
-        let mut cx = frame::current(lua);
+    /// The caller's frame and the context its callee is given: the caller's frame with
+    /// this executor's values, deadline, actor and scope applied.
+    fn contexts(&self, lua: &Lua) -> (CallContext, CallContext) {
+        let caller = frame::current(lua);
+        let mut cx = caller.clone();
         if !self.values.is_empty() {
             cx = cx.with_values(&self.values);
         }
         if let Some(timeout) = self.timeout {
             cx = cx.with_deadline(Instant::now() + timeout);
         }
-        cx
+        if let Some(actor) = &self.actor {
+            cx = cx.with_actor(Some(actor.clone()));
+        }
+        if let Some(scope) = &self.scope {
+            cx = cx.with_scope(Some(scope.clone()));
+        }
+        (caller, cx)
+    }
+
+    /// `with_actor` / `with_scope`: a nil or mistyped argument raises; a denied
+    /// `funcs.security` check returns `nil, err`.
+    fn with_security(
+        &self,
+        lua: &Lua,
+        arg: &LuaValue,
+        what: &str,
+        set: impl FnOnce(&mut Executor, &LuaValue) -> Result<()>,
+    ) -> mlua::Result<(LuaValue, LuaValue)> {
+        if arg.is_nil() {
+            return Err(mlua::Error::external(Error::invalid(format!(
+                "{what} cannot be nil"
+            ))));
+        }
+        let mut next = self.clone();
+        set(&mut next, arg).map_err(mlua::Error::external)?;
+        if let Err(e) = frame::current(lua).check("funcs.security", "security") {
+            return errors::fail(lua, e);
+        }
+        Ok((
+            LuaValue::UserData(lua.create_userdata(next)?),
+            LuaValue::Nil,
+        ))
     }
 }
 
@@ -75,6 +114,18 @@ impl UserData for Executor {
                 LuaValue::UserData(lua.create_userdata(next)?),
                 LuaValue::Nil,
             ))
+        });
+        methods.add_method("with_actor", |lua, this, actor: LuaValue| {
+            this.with_security(lua, &actor, "actor", |next, v| {
+                next.actor = Some(security::as_actor(v)?);
+                Ok(())
+            })
+        });
+        methods.add_method("with_scope", |lua, this, scope: LuaValue| {
+            this.with_security(lua, &scope, "scope", |next, v| {
+                next.scope = Some(security::as_scope(v)?);
+                Ok(())
+            })
         });
         methods.add_method("with_options", |_, this, options: Table| {
             let mut next = this.clone();
@@ -103,14 +154,15 @@ impl UserData for Executor {
         methods.add_async_method(
             "call",
             |lua, this, (target, args): (LuaValue, MultiValue)| async move {
-                let cx = this.context(&lua);
-                call(&lua, cx, target, args).await
+                let (caller, cx) = this.contexts(&lua);
+                call(&lua, &caller, cx, target, args).await
             },
         );
         methods.add_method(
             "async",
             |lua, this, (target, args): (LuaValue, MultiValue)| {
-                start(lua, this.context(lua), target, args)
+                let (caller, cx) = this.contexts(lua);
+                start(lua, &caller, cx, target, args)
             },
         );
     }
@@ -170,9 +222,11 @@ impl UserData for CallFuture {
     }
 }
 
-/// Runs one call in `cx`: `value, nil` or `nil, err`.
+/// Runs one call: `funcs.call` checked in `caller`, the callee run in a child of `cx`.
+/// Returns `value, nil` or `nil, err`.
 async fn call(
     lua: &Lua,
+    caller: &CallContext,
     cx: CallContext,
     target: LuaValue,
     args: MultiValue,
@@ -181,16 +235,21 @@ async fn call(
         Ok(prepared) => prepared,
         Err(e) => return errors::fail(lua, e),
     };
-    let rt = frame::runtime(lua);
-    match rt.functions.call(&cx, &target, args).await {
+    let resolved = match frame::runtime(lua).functions.resolve(caller, &target) {
+        Ok(resolved) => resolved,
+        Err(e) => return errors::fail(lua, e),
+    };
+    match resolved.invoke(&cx, args).await {
         Ok(v) => Ok((convert::to_lua(lua, &v)?, LuaValue::Nil)),
         Err(e) => errors::fail(lua, e),
     }
 }
 
-/// Starts a call on its own task: `Future, nil` or `nil, err`.
+/// Starts a call on its own task (checked in `caller`, run in a child of `cx`):
+/// `Future, nil` or `nil, err`.
 fn start(
     lua: &Lua,
+    caller: &CallContext,
     cx: CallContext,
     target: LuaValue,
     args: MultiValue,
@@ -199,7 +258,7 @@ fn start(
         Ok(prepared) => prepared,
         Err(e) => return errors::fail(lua, e),
     };
-    let resolved = match frame::runtime(lua).functions.resolve(&cx, &target) {
+    let resolved = match frame::runtime(lua).functions.resolve(caller, &target) {
         Ok(resolved) => resolved,
         Err(e) => return errors::fail(lua, e),
     };

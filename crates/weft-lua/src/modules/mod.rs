@@ -9,6 +9,7 @@ pub mod logger;
 pub mod os;
 pub mod process;
 pub mod registry;
+pub mod security;
 pub mod time;
 pub mod timers;
 
@@ -17,7 +18,7 @@ use weft_core::Error;
 
 /// Modules weft provides.
 pub const AVAILABLE: &[&str] = &[
-    "ctx", "env", "funcs", "io", "json", "logger", "process", "registry", "time",
+    "ctx", "env", "funcs", "io", "json", "logger", "process", "registry", "security", "time",
 ];
 
 /// Modules Wippy has that weft does not provide (yet): listing one is a clear boot error.
@@ -44,7 +45,6 @@ const WIPPY_ONLY: &[&str] = &[
     "pg",
     "process",
     "queue",
-    "security",
     "sql",
     "store",
     "stream",
@@ -96,6 +96,7 @@ pub fn create(lua: &Lua, name: &str) -> mlua::Result<LuaValue> {
         "logger" => logger::module(lua)?,
         "process" => LuaValue::Table(process::module(lua)?),
         "registry" => LuaValue::Table(registry::module(lua)?),
+        "security" => LuaValue::Table(security::module(lua)?),
         "time" => {
             let t = time::module(lua)?;
             timers::extend(lua, &t)?;

@@ -5,10 +5,11 @@
 use std::time::Duration;
 
 use mlua::{Lua, MultiValue, Table, UserData, UserDataMethods, Value as LuaValue};
-use weft_core::{CallContext, Error, Map, Result, Value};
+use weft_core::{Actor, CallContext, Error, Map, Result, Scope, Value};
 use weft_runtime::Spawn;
 
 use crate::chan::LuaChannel;
+use crate::modules::security;
 use crate::{convert, errors, frame, run};
 
 /// Builds the `process` table.
@@ -204,15 +205,28 @@ pub fn module(lua: &Lua) -> mlua::Result<Table> {
         "with_options",
         lua.create_function(|_, opts: Table| Spawner::default().with_options(opts))?,
     )?;
+    t.set(
+        "with_actor",
+        lua.create_function(|lua, actor: LuaValue| Spawner::default().with_actor(lua, &actor))?,
+    )?;
+    t.set(
+        "with_scope",
+        lua.create_function(|lua, scope: LuaValue| Spawner::default().with_scope(lua, &scope))?,
+    )?;
     t.set("registry", name_registry(lua)?)?;
     Ok(t)
 }
 
 /// A spawn builder: `process.with_context{…}:with_name("x"):spawn(id, host, …)`.
+///
+/// `with_actor` / `with_scope` (checked with `process.security`) set the child's actor
+/// and scope; the spawn checks stay in the caller's context.
 #[derive(Clone, Default)]
 struct Spawner {
     values: Map,
     name: Option<String>,
+    actor: Option<Actor>,
+    scope: Option<Scope>,
 }
 
 impl Spawner {
@@ -227,6 +241,24 @@ impl Spawner {
                 .extend(m.iter().map(|(k, v)| (k.clone(), v.clone())));
         }
         Ok(next)
+    }
+
+    /// The child's actor; raises on nil, a wrong type or a denied `process.security`.
+    fn with_actor(&self, lua: &Lua, actor: &LuaValue) -> mlua::Result<Spawner> {
+        let actor = security_arg(lua, actor, "actor", security::as_actor)?;
+        Ok(Spawner {
+            actor: Some(actor),
+            ..self.clone()
+        })
+    }
+
+    /// The child's scope; raises on nil, a wrong type or a denied `process.security`.
+    fn with_scope(&self, lua: &Lua, scope: &LuaValue) -> mlua::Result<Spawner> {
+        let scope = security_arg(lua, scope, "scope", security::as_scope)?;
+        Ok(Spawner {
+            scope: Some(scope),
+            ..self.clone()
+        })
     }
 
     fn with_options(&self, opts: Table) -> mlua::Result<Spawner> {
@@ -250,6 +282,8 @@ impl Spawner {
         req.monitor = monitor;
         req.link = link;
         req.name = self.name.clone();
+        req.actor = self.actor.clone();
+        req.scope = self.scope.clone();
         let mut cx = frame::current(lua);
         if !self.values.is_empty() {
             cx = cx.with_values(&self.values);
@@ -266,6 +300,12 @@ impl UserData for Spawner {
         });
         methods.add_method("with_options", |_, this, opts: Table| {
             this.with_options(opts)
+        });
+        methods.add_method("with_actor", |lua, this, actor: LuaValue| {
+            this.with_actor(lua, &actor)
+        });
+        methods.add_method("with_scope", |lua, this, scope: LuaValue| {
+            this.with_scope(lua, &scope)
         });
         methods.add_method("with_name", |_, this, name: String| {
             let mut next = this.clone();
@@ -342,6 +382,26 @@ fn name_registry(lua: &Lua) -> mlua::Result<Table> {
         })?,
     )?;
     Ok(t)
+}
+
+/// A spawner's actor or scope argument, after the `process.security` check; every
+/// failure raises.
+fn security_arg<T>(
+    lua: &Lua,
+    arg: &LuaValue,
+    what: &str,
+    read: fn(&LuaValue) -> Result<T>,
+) -> mlua::Result<T> {
+    if arg.is_nil() {
+        return Err(mlua::Error::external(Error::invalid(format!(
+            "{what} cannot be nil"
+        ))));
+    }
+    let value = read(arg).map_err(mlua::Error::external)?;
+    frame::current(lua)
+        .check("process.security", "security")
+        .map_err(mlua::Error::external)?;
+    Ok(value)
 }
 
 /// `(id, host, args…)` from Lua arguments.

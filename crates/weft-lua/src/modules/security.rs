@@ -59,8 +59,9 @@ pub fn module(lua: &Lua) -> mlua::Result<Table> {
     )?;
     t.set(
         "new_actor",
-        lua.create_function(|_, (id, meta): (LuaValue, LuaValue)| {
-            let actor = new_actor(&id, &meta).map_err(mlua::Error::external)?;
+        lua.create_function(|lua, (id, meta): (LuaValue, LuaValue)| {
+            let actor =
+                new_actor(&frame::current(lua), &id, &meta).map_err(mlua::Error::external)?;
             Ok(LuaActor(actor))
         })?,
     )?;
@@ -228,21 +229,9 @@ impl Question {
     }
 }
 
-/// `security.new_actor(id, meta?)`: checks `security.actor.create` on the id.
-fn new_actor(id: &LuaValue, meta: &LuaValue) -> Result<Actor> {
-    // The check needs the caller's frame, which the callers of this helper pass through
-    // the Lua state; see `module`.
-    let _ = (id, meta);
-    unreachable_new_actor()
-}
-
-/// Never called: `new_actor` is implemented in [`new_actor_in`].
-fn unreachable_new_actor() -> Result<Actor> {
-    Err(Error::internal("new_actor needs a Lua state"))
-}
-
-/// `security.new_actor(id, meta?)` in the caller's frame `cx`.
-pub fn new_actor_in(cx: &CallContext, id: &LuaValue, meta: &LuaValue) -> Result<Actor> {
+/// `security.new_actor(id, meta?)` in the caller's frame `cx`: checks
+/// `security.actor.create` on the id.
+fn new_actor(cx: &CallContext, id: &LuaValue, meta: &LuaValue) -> Result<Actor> {
     let id = text(id, "actor id")?;
     let meta = meta_arg(meta)?.unwrap_or_default();
     cx.check("security.actor.create", &id)?;
@@ -319,7 +308,7 @@ fn policy_ref(v: &LuaValue) -> Result<String> {
             let ns: Option<String> = t.get("ns").map_err(|e| errors::from_mlua(&e))?;
             let name: Option<String> = t.get("name").map_err(|e| errors::from_mlua(&e))?;
             match (ns, name) {
-                (Some(ns), Some(name)) => Ok(EntryId::new(ns, name).as_str().to_string()),
+                (Some(ns), Some(name)) => Ok(format!("{ns}:{name}")),
                 _ => Err(Error::invalid("a policy reference table needs ns and name")),
             }
         }
@@ -350,7 +339,9 @@ fn meta_arg(v: &LuaValue) -> Result<Option<Map>> {
         LuaValue::Nil => Ok(None),
         LuaValue::Table(_) => match convert::to_value(v)? {
             Value::Map(m) => Ok(Some((*m).clone())),
-            _ => Err(Error::invalid("meta must be a table with string keys, not an array")),
+            _ => Err(Error::invalid(
+                "meta must be a table with string keys, not an array",
+            )),
         },
         other => Err(Error::invalid(format!(
             "meta must be a table, got {}",
