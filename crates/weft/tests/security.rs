@@ -6,29 +6,16 @@
 //! The Lua side lives in `DRIVER` (a `process.lua` run with `exec`, one case per call)
 //! and a few small functions; each case returns a table the test checks.
 
-use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use sha2::{Digest, Sha256};
 use weft::boot_app;
 use weft_core::{Actor, CallContext, ErrorKind, Map, Scope, Value};
 use weft_registry::{BootOptions, LoadOptions};
 use weft_runtime::{Runtime, Spawn};
 
-fn dist() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../guests/dist")
-        .canonicalize()
-        .expect("guests/dist")
-}
-
-fn sha(path: &Path) -> String {
-    format!(
-        "sha256:{}",
-        hex::encode(Sha256::digest(std::fs::read(path).unwrap()))
-    )
-}
+mod common;
+use common::{dist, sha};
 
 const INDEX: &str = r#"namespace: t
 entries:

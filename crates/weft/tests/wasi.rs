@@ -6,38 +6,22 @@
 //! Guests: `guests/dist/wasi-user.wasm` (std file/env/clock/socket/stdio calls),
 //! `http-client.wasm` (wasi:http outgoing), `funcs-user.wasm` (wippy:runtime/funcs).
 
-use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use sha2::{Digest, Sha256};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use weft::boot_app;
 use weft_core::{Actor, CallContext, Decision, EntryId, ErrorKind, Map, Policy, Scope, Value};
 use weft_registry::{BootOptions, LoadOptions};
 use weft_runtime::Runtime;
 
-fn dist() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../guests/dist")
-        .canonicalize()
-        .expect("guests/dist")
-}
-
-fn sha(path: &Path) -> String {
-    format!(
-        "sha256:{}",
-        hex::encode(Sha256::digest(std::fs::read(path).unwrap()))
-    )
-}
+mod common;
+use common::dist;
 
 /// A `function.wasm` entry for a guest in guests/dist, with extra YAML lines.
 fn entry(name: &str, guest: &str, method: &str, extra: &str) -> String {
-    let hash = sha(&dist().join(format!("{guest}.wasm")));
-    format!(
-        "  - name: {name}\n    kind: function.wasm\n    fs: t:guests\n    path: /{guest}.wasm\n    hash: {hash}\n    method: \"{method}\"\n{extra}"
-    )
+    common::guest_entry("function.wasm", name, guest, method, extra)
 }
 
 /// An app dir: the guests, a `data` folder (with a file and a symlink out), a

@@ -6,17 +6,17 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use sha2::{Digest, Sha256};
 use weft::boot_app;
 use weft_core::{ErrorKind, Value};
 use weft_registry::{BootOptions, LoadOptions};
 use weft_runtime::Runtime;
 
-fn dist() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../guests/dist")
-        .canonicalize()
-        .expect("guests/dist")
+mod common;
+use common::{dist, sha};
+
+/// A `function.wasm` entry for a guest in guests/dist, with extra YAML lines.
+fn wasm_entry(name: &str, guest: &str, method: &str, extra: &str) -> String {
+    common::guest_entry("function.wasm", name, guest, method, extra)
 }
 
 fn wat_dir() -> PathBuf {
@@ -24,21 +24,6 @@ fn wat_dir() -> PathBuf {
         .join("../../guests/wat")
         .canonicalize()
         .expect("guests/wat")
-}
-
-fn sha(path: &Path) -> String {
-    format!(
-        "sha256:{}",
-        hex::encode(Sha256::digest(std::fs::read(path).unwrap()))
-    )
-}
-
-/// A `function.wasm` entry for a guest in guests/dist.
-fn wasm_entry(name: &str, guest: &str, method: &str, extra: &str) -> String {
-    let hash = sha(&dist().join(format!("{guest}.wasm")));
-    format!(
-        "  - name: {name}\n    kind: function.wasm\n    fs: t:guests\n    path: /{guest}.wasm\n    hash: {hash}\n    method: \"{method}\"\n{extra}"
-    )
 }
 
 /// The standard app: the guests directory and one entry per function the tests call.

@@ -7,37 +7,21 @@
 //! `trap.wasm`, `spin.wasm`, `wasi-user.wasm` (stdio, args).
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-use sha2::{Digest, Sha256};
 use weft::boot_app;
 use weft_core::{ErrorKind, Terminal, Value};
 use weft_registry::{BootOptions, LoadOptions};
 use weft_runtime::{Runtime, Spawn, terminal};
 
+mod common;
+use common::dist;
+
 const HOST: &str = "t:processes";
-
-fn dist() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../guests/dist")
-        .canonicalize()
-        .expect("guests/dist")
-}
-
-fn sha(path: &Path) -> String {
-    format!(
-        "sha256:{}",
-        hex::encode(Sha256::digest(std::fs::read(path).unwrap()))
-    )
-}
 
 /// A `process.wasm` entry for a guest in guests/dist, with extra YAML lines.
 fn wasm_process(name: &str, guest: &str, method: &str, extra: &str) -> String {
-    let hash = sha(&dist().join(format!("{guest}.wasm")));
-    format!(
-        "  - name: {name}\n    kind: process.wasm\n    fs: t:guests\n    path: /{guest}.wasm\n    hash: {hash}\n    method: \"{method}\"\n{extra}"
-    )
+    common::guest_entry("process.wasm", name, guest, method, extra)
 }
 
 /// The Lua process the tests drive: `main(op, id, args…)`.

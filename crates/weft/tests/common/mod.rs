@@ -1,0 +1,32 @@
+//! Helpers shared by the integration tests that use the committed guests.
+//! (Each test binary uses a part of them.)
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+
+/// `guests/dist`, where the committed test guests are.
+pub fn dist() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../guests/dist")
+        .canonicalize()
+        .expect("guests/dist")
+}
+
+/// The `sha256:<hex>` of a file, as an entry's `hash:` field wants it.
+pub fn sha(path: &Path) -> String {
+    format!(
+        "sha256:{}",
+        hex::encode(Sha256::digest(std::fs::read(path).unwrap()))
+    )
+}
+
+/// An entry of `kind` (`function.wasm` or `process.wasm`) named `name` for the guest
+/// `guests/dist/<guest>.wasm`, read from the `t:guests` fs, with extra YAML lines.
+pub fn guest_entry(kind: &str, name: &str, guest: &str, method: &str, extra: &str) -> String {
+    let hash = sha(&dist().join(format!("{guest}.wasm")));
+    format!(
+        "  - name: {name}\n    kind: {kind}\n    fs: t:guests\n    path: /{guest}.wasm\n    hash: {hash}\n    method: \"{method}\"\n{extra}"
+    )
+}
