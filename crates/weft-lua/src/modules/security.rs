@@ -162,17 +162,9 @@ impl UserData for LuaScope {
             }
             Ok(out)
         });
-        methods.add_method(
-            "evaluate",
-            |_, this, (actor, action, resource, meta): (LuaValue, LuaValue, LuaValue, LuaValue)| {
-                let q = Question::new(&actor, &action, &resource, &meta)
-                    .map_err(mlua::Error::external)?;
-                Ok(this
-                    .0
-                    .evaluate(&q.actor, &q.action, &q.resource, q.meta.as_ref())
-                    .as_str())
-            },
-        );
+        methods.add_method("evaluate", |_, this, args: EvaluateArgs| {
+            Question::answer(args, |a, act, res, meta| this.0.evaluate(a, act, res, meta))
+        });
         methods.add_meta_method(MetaMethod::ToString, |_, this, ()| {
             let ids: Vec<&str> = this.0.policies().map(|p| p.id().as_str()).collect();
             Ok(format!("security.Scope{{{}}}", ids.join(", ")))
@@ -183,17 +175,9 @@ impl UserData for LuaScope {
 impl UserData for LuaPolicy {
     fn add_methods<M: UserDataMethods<Self>>(methods: &mut M) {
         methods.add_method("id", |_, this, ()| Ok(this.0.id().as_str().to_string()));
-        methods.add_method(
-            "evaluate",
-            |_, this, (actor, action, resource, meta): (LuaValue, LuaValue, LuaValue, LuaValue)| {
-                let q = Question::new(&actor, &action, &resource, &meta)
-                    .map_err(mlua::Error::external)?;
-                Ok(this
-                    .0
-                    .evaluate(&q.actor, &q.action, &q.resource, q.meta.as_ref())
-                    .as_str())
-            },
-        );
+        methods.add_method("evaluate", |_, this, args: EvaluateArgs| {
+            Question::answer(args, |a, act, res, meta| this.0.evaluate(a, act, res, meta))
+        });
         methods.add_meta_method(MetaMethod::ToString, |_, this, ()| {
             Ok(format!("security.Policy{{id={}}}", this.0.id()))
         });
@@ -208,7 +192,19 @@ struct Question {
     meta: Option<Map>,
 }
 
+/// The Lua arguments of `:evaluate(actor, action, resource, meta?)`.
+type EvaluateArgs = (LuaValue, LuaValue, LuaValue, LuaValue);
+
 impl Question {
+    /// Reads `:evaluate`'s arguments and returns what `decide` says, as its Lua name.
+    fn answer(
+        (actor, action, resource, meta): EvaluateArgs,
+        decide: impl Fn(&Actor, &str, &str, Option<&Map>) -> weft_core::Decision,
+    ) -> mlua::Result<&'static str> {
+        let q = Question::new(&actor, &action, &resource, &meta).map_err(mlua::Error::external)?;
+        Ok(decide(&q.actor, &q.action, &q.resource, q.meta.as_ref()).as_str())
+    }
+
     /// Reads the arguments; a nil actor is the empty actor.
     fn new(
         actor: &LuaValue,
