@@ -460,15 +460,8 @@ impl App {
         ] {
             std::fs::write(root.join(path), text).unwrap();
         }
-        let opts = LoadOptions {
-            root: root.to_path_buf(),
-            ..LoadOptions::default()
-        };
-        match boot_app(&opts, &BootOptions::default()).await {
-            Ok(b) => App {
-                _dir: dir,
-                rt: b.runtime,
-            },
+        match common::boot_dir(root).await {
+            Ok(rt) => App { _dir: dir, rt },
             Err(e) => panic!("boot failed:\n{e}"),
         }
     }

@@ -11,9 +11,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use weft::boot_app;
 use weft_core::{Actor, CallContext, Decision, EntryId, ErrorKind, Map, Policy, Scope, Value};
-use weft_registry::{BootOptions, LoadOptions};
 use weft_runtime::Runtime;
 
 mod common;
@@ -58,14 +56,8 @@ impl App {
             dist().display()
         );
         std::fs::write(root.join("src/_index.yaml"), index).unwrap();
-        let opts = LoadOptions {
-            root: root.to_path_buf(),
-            ..LoadOptions::default()
-        };
-        match boot_app(&opts, &BootOptions::default()).await {
-            Ok(b) => Ok(App { dir, rt: b.runtime }),
-            Err(e) => Err(e.to_string()),
-        }
+        let rt = common::boot_dir(root).await?;
+        Ok(App { dir, rt })
     }
 
     async fn call(&self, id: &str, args: Vec<Value>) -> weft_core::Result<Value> {

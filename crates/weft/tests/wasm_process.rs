@@ -9,9 +9,7 @@
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 
-use weft::boot_app;
 use weft_core::{ErrorKind, Terminal, Value};
-use weft_registry::{BootOptions, LoadOptions};
 use weft_runtime::{Runtime, Spawn, terminal};
 
 mod common;
@@ -121,15 +119,8 @@ impl App {
             dist().display()
         );
         std::fs::write(root.join("src/_index.yaml"), index).unwrap();
-        let opts = LoadOptions {
-            root: root.to_path_buf(),
-            ..LoadOptions::default()
-        };
-        match boot_app(&opts, &BootOptions::default()).await {
-            Ok(b) => App {
-                _dir: dir,
-                rt: b.runtime,
-            },
+        match common::boot_dir(root).await {
+            Ok(rt) => App { _dir: dir, rt },
             Err(e) => panic!("boot failed:\n{e}"),
         }
     }

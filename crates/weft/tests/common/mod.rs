@@ -30,3 +30,15 @@ pub fn guest_entry(kind: &str, name: &str, guest: &str, method: &str, extra: &st
         "  - name: {name}\n    kind: {kind}\n    fs: t:guests\n    path: /{guest}.wasm\n    hash: {hash}\n    method: \"{method}\"\n{extra}"
     )
 }
+
+/// Boots the app in `root` as the CLI does; the boot's error text on failure.
+pub async fn boot_dir(root: &Path) -> Result<std::sync::Arc<weft_runtime::Runtime>, String> {
+    let opts = weft_registry::LoadOptions {
+        root: root.to_path_buf(),
+        ..weft_registry::LoadOptions::default()
+    };
+    weft::boot_app(&opts, &weft_registry::BootOptions::default())
+        .await
+        .map(|b| b.runtime)
+        .map_err(|e| e.to_string())
+}
