@@ -20,7 +20,9 @@
 //! that call). The `WasiCtx` itself is built on the guest's first WASI call, since most
 //! calls make none; entries with mounts build it up front, opening their directories.
 
+use std::sync::Arc;
 use wasmtime::Engine;
+
 use wasmtime::component::{Component, Linker};
 use wasmtime_wasi::p2::bindings::{cli, clocks, filesystem, random, sockets};
 use wasmtime_wasi::sockets::SocketAddrUse;
@@ -42,9 +44,9 @@ pub(crate) struct WasiPlan {
     /// What the entry may use.
     pub grants: Grants,
     /// `wasi.args`; `None` means the terminal's args (CLI commands) or none.
-    args: Option<Vec<String>>,
+    args: Option<Arc<[String]>>,
     /// `wasi.cwd`, or `/`.
-    cwd: String,
+    cwd: Arc<str>,
     /// `wasi.env`: (guest name, variable id, required), sorted by guest name.
     env: Vec<(String, String, bool)>,
     /// `wasi.mounts`: (fs id, guest path, read only), sorted by guest path.
@@ -59,8 +61,8 @@ pub(crate) struct CallWasi {
     pub cx: CallContext,
     /// The entry's grants.
     pub grants: Grants,
-    args: Vec<String>,
-    cwd: String,
+    args: Arc<[String]>,
+    cwd: Arc<str>,
     env: Vec<(String, String)>,
     mounts: Vec<(std::path::PathBuf, String, bool)>,
 }
@@ -147,11 +149,11 @@ impl WasiPlan {
         mounts.sort_by(|a, b| a.1.cmp(&b.1));
         Ok(WasiPlan {
             grants,
-            args: config.args.clone(),
+            args: config.args.as_deref().map(Arc::from),
             cwd: if config.cwd.is_empty() {
-                "/".into()
+                Arc::from("/")
             } else {
-                config.cwd.clone()
+                Arc::from(config.cwd.as_str())
             },
             env,
             mounts,
@@ -200,7 +202,9 @@ impl WasiPlan {
         }
         let args = match &self.args {
             Some(args) => args.clone(),
-            None => cx.terminal().map(|t| t.args().to_vec()).unwrap_or_default(),
+            None => cx
+                .terminal()
+                .map_or_else(|| Arc::from([]), |t| Arc::from(t.args())),
         };
         Ok(CallWasi {
             entry: entry.clone(),
@@ -242,7 +246,7 @@ impl CallWasi {
     fn base(&self) -> WasiCtxBuilder {
         let mut b = WasiCtxBuilder::new();
         if self.grants.has(Profile::Cli) {
-            b.args(&self.args).envs(&self.env).initial_cwd(&self.cwd);
+            b.args(&self.args).envs(&self.env).initial_cwd(&*self.cwd);
             match self.cx.terminal() {
                 Some(t) => {
                     b.stdin(Input::Terminal(t.stdin().clone()))
