@@ -1,14 +1,16 @@
 //! [`CallContext`]: what flows from a caller to its callee.
 //!
 //! A context is immutable; every `with_*` returns a new one. A callee's context is made by
-//! [`CallContext::for_call`]: it keeps the caller's actor, scope, values, deadline and
-//! terminal, and names the callee's entry.
+//! [`CallContext::for_call`]: it keeps the caller's actor, scope, values and deadline,
+//! names the callee's entry, and passes on the typed handles whose [`Inherit`] rule
+//! says so (a terminal to calls, an HTTP request to the direct callee only).
 
 use std::sync::Arc;
 use std::time::Instant;
 
+use crate::handles::{Handle, Handles};
 use crate::security::{Actor, Decision, Scope};
-use crate::{EntryId, Error, Map, Result, Terminal, Value};
+use crate::{EntryId, Error, Map, Result, Value};
 
 /// The context of one call frame.
 #[derive(Clone, Default)]
@@ -22,7 +24,7 @@ struct Frame {
     deadline: Option<Instant>,
     entry: Option<EntryId>,
     pid: Option<Arc<str>>,
-    terminal: Option<Arc<Terminal>>,
+    handles: Handles,
     strict: bool,
     /// The runtime acting for itself (starting a command or a service): checks pass.
     /// Never inherited by a callee or a process.
@@ -53,24 +55,39 @@ impl CallContext {
         }))
     }
 
-    /// The context a callee runs in: the same actor, scope, values, deadline and terminal.
+    /// The context a callee runs in: the same actor, scope, values and deadline, and the
+    /// handles inherited by calls.
     pub fn for_call(&self, entry: &EntryId) -> CallContext {
-        let mut frame = (*self.0).clone();
-        frame.system = false;
-        frame.entry = Some(entry.clone());
-        CallContext(Arc::new(frame))
+        let f = &*self.0;
+        CallContext(Arc::new(Frame {
+            actor: f.actor.clone(),
+            scope: f.scope.clone(),
+            values: f.values.clone(),
+            deadline: f.deadline,
+            entry: Some(entry.clone()),
+            pid: f.pid.clone(),
+            handles: f.handles.for_call(),
+            strict: f.strict,
+            system: false,
+        }))
     }
 
     /// The context a spawned process starts in: the same actor, scope and values (they
-    /// are inheritable), its own entry and pid, no deadline and no terminal.
+    /// are inheritable), its own entry and pid, no deadline, and the handles inherited
+    /// by processes.
     pub fn for_process(&self, entry: &EntryId, pid: Arc<str>) -> CallContext {
-        let mut frame = (*self.0).clone();
-        frame.system = false;
-        frame.entry = Some(entry.clone());
-        frame.pid = Some(pid);
-        frame.deadline = None;
-        frame.terminal = None;
-        CallContext(Arc::new(frame))
+        let f = &*self.0;
+        CallContext(Arc::new(Frame {
+            actor: f.actor.clone(),
+            scope: f.scope.clone(),
+            values: f.values.clone(),
+            deadline: None,
+            entry: Some(entry.clone()),
+            pid: Some(pid),
+            handles: f.handles.for_process(),
+            strict: f.strict,
+            system: false,
+        }))
     }
 
     /// The acting actor.
@@ -108,9 +125,9 @@ impl CallContext {
         self.0.pid.as_deref()
     }
 
-    /// The terminal, for frames of a CLI process.
-    pub fn terminal(&self) -> Option<&Arc<Terminal>> {
-        self.0.terminal.as_ref()
+    /// The handle of type `T` this frame holds (a terminal, an HTTP request…).
+    pub fn handle<T: Handle>(&self) -> Option<Arc<T>> {
+        self.0.handles.get::<T>()
     }
 
     /// Whether `security.strict_mode` is on.
@@ -148,9 +165,10 @@ impl CallContext {
         self.edit(|f| f.pid = Some(pid))
     }
 
-    /// Sets the terminal.
-    pub fn with_terminal(&self, terminal: Option<Arc<Terminal>>) -> CallContext {
-        self.edit(|f| f.terminal = terminal)
+    /// Gives this frame `handle`, replacing one of the same type; it passes on to the
+    /// frames this one starts as `T::INHERIT` says.
+    pub fn with_handle<T: Handle>(&self, handle: Arc<T>) -> CallContext {
+        self.edit(|f| f.handles = f.handles.with(handle))
     }
 
     /// Sets the entry id.
@@ -272,6 +290,47 @@ mod tests {
         assert!(cx.check("funcs.call", "a:b").is_ok());
         assert!(cx.check("process.spawn", "a:b").is_err());
         assert!(cx.can("funcs.call", "a:b", None));
+    }
+
+    struct Tty;
+    impl Handle for Tty {
+        const INHERIT: crate::Inherit = crate::Inherit::Calls;
+    }
+    struct Request(u32);
+    impl Handle for Request {
+        const INHERIT: crate::Inherit = crate::Inherit::DirectCallee;
+    }
+    struct Tenant;
+    impl Handle for Tenant {
+        const INHERIT: crate::Inherit = crate::Inherit::CallsAndProcesses;
+    }
+
+    #[test]
+    fn handles_pass_on_by_their_rule() {
+        let f = EntryId::new("app", "f");
+        let cx = CallContext::root(false)
+            .with_handle(Arc::new(Tty))
+            .with_handle(Arc::new(Request(7)))
+            .with_handle(Arc::new(Tenant));
+        assert_eq!(cx.handle::<Request>().unwrap().0, 7);
+        // The direct callee sees every handle…
+        let callee = cx.for_call(&f);
+        assert!(callee.handle::<Tty>().is_some());
+        assert_eq!(callee.handle::<Request>().unwrap().0, 7);
+        assert!(callee.handle::<Tenant>().is_some());
+        // …its own callee no longer sees the request.
+        let nested = callee.for_call(&f);
+        assert!(nested.handle::<Tty>().is_some());
+        assert!(nested.handle::<Request>().is_none());
+        assert!(nested.handle::<Tenant>().is_some());
+        // A process keeps only what processes inherit.
+        let child = cx.for_process(&f, Arc::from("{h|1}"));
+        assert!(child.handle::<Tty>().is_none());
+        assert!(child.handle::<Request>().is_none());
+        assert!(child.handle::<Tenant>().is_some());
+        // A new handle of a type replaces the old one.
+        let replaced = cx.with_handle(Arc::new(Request(8)));
+        assert_eq!(replaced.handle::<Request>().unwrap().0, 8);
     }
 
     #[test]

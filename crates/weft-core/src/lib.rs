@@ -3,21 +3,24 @@
 //! - [`Value`]: the one interchange form between Lua, WASM, HTTP and process messages.
 //! - [`Error`]: an error with a [`ErrorKind`], a retryable flag, details and a context chain.
 //! - [`EntryId`]: a registry id, `namespace:name`.
-//! - [`CallContext`]: who is calling (actor, scope), with what values, until when.
+//! - [`CallContext`]: who is calling (actor, scope), with what values, until when, and
+//!   the typed [`Handle`]s a frame carries (a terminal, an HTTP request).
 //! - [`Functions`]: the function registry. Lua, WASM and the CLI all call through it.
 
-pub mod context;
-pub mod error;
-pub mod function;
-pub mod id;
-pub mod security;
-pub mod terminal;
-pub mod value;
+#![deny(missing_docs)]
+
+mod context;
+mod error;
+mod function;
+mod handles;
+mod id;
+mod security;
+mod value;
 
 pub use context::CallContext;
-pub use error::{Error, ErrorKind, Result};
+pub use error::{Error, ErrorKind, FIELD_PREFIX, Result};
 pub use function::{BoxFuture, Function, Functions, Resolved};
+pub use handles::{Handle, Inherit};
 pub use id::EntryId;
 pub use security::{Actor, Decision, Policy, Scope};
-pub use terminal::Terminal;
 pub use value::{Map, Value};

@@ -1,5 +1,5 @@
 //! The `channel` global: Go-style channels for Lua (reference §4.2), over
-//! [`weft_runtime::channel`]. A blocked send, receive or select suspends the Lua
+//! [`weft_runtime::Channel`]. A blocked send, receive or select suspends the Lua
 //! coroutine; no thread ever blocks.
 //!
 //! A channel carries [`Item`]s: Lua values of the VM that made them, or runtime messages
@@ -9,8 +9,8 @@ use std::time::UNIX_EPOCH;
 
 use mlua::{AnyUserData, Lua, MetaMethod, Table, UserData, UserDataMethods, Value as LuaValue};
 use weft_core::{Error, Value};
-use weft_runtime::channel::{self, Case, Channel, Selected};
-use weft_runtime::process::{Event, EventKind, Message};
+use weft_runtime::{Case, Channel, Selected};
+use weft_runtime::{Event, EventKind, Message};
 
 use crate::payload::{MessageData, Payload};
 use crate::{convert, errors};
@@ -138,7 +138,7 @@ async fn select(lua: Lua, cases: Table) -> mlua::Result<Table> {
         )));
     }
     let out = lua.create_table()?;
-    match channel::select(plan, default).await {
+    match weft_runtime::select(plan, default).await {
         Ok(Selected::Default) => {
             out.set("default", true)?;
             out.set("ok", true)?;

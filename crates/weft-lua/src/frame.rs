@@ -1,16 +1,25 @@
-//! The per-VM link to the runtime and to the frame (call context) running in it.
+//! The per-VM link to the runtime, the capabilities and the frame (call context) running
+//! in the VM.
 //!
 //! A VM serves one call or process at a time (its pool hands it out exclusively), so the
-//! current frame lives in the VM's app data, set for the duration of a call.
+//! current frame lives in the VM's app data, set for the duration of a call. The runtime
+//! owns its VMs (through its functions and factories), so a VM holds it weakly: once the
+//! runtime is gone, [`runtime`] fails with Unavailable.
 
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 
 use mlua::Lua;
-use weft_core::CallContext;
+use weft_core::{CallContext, Error};
+use weft_env::EnvRegistry;
 use weft_runtime::Runtime;
 
-/// The runtime handle stored in every VM.
-struct Shared(Arc<Runtime>);
+use crate::Capabilities;
+
+/// What every VM is built with: the runtime (weakly) and the capabilities.
+struct Shared {
+    rt: Weak<Runtime>,
+    caps: Capabilities,
+}
 
 /// The frame of the call running in the VM.
 struct Current(CallContext);
@@ -21,25 +30,40 @@ pub struct FrameGuard {
     previous: Option<CallContext>,
 }
 
-/// Stores the runtime handle in a new VM.
-pub fn install(lua: &Lua, rt: Arc<Runtime>) {
-    lua.set_app_data(Shared(rt));
+/// Stores the runtime and the capabilities in a new VM.
+pub fn install(lua: &Lua, rt: Weak<Runtime>, caps: Capabilities) {
+    lua.set_app_data(Shared { rt, caps });
 }
 
-/// The runtime handle of the VM.
-pub fn runtime(lua: &Lua) -> Arc<Runtime> {
+/// The runtime of the VM; Unavailable once it is shutting down.
+pub fn runtime(lua: &Lua) -> mlua::Result<Arc<Runtime>> {
+    shared(lua, |shared| crate::upgrade(&shared.rt))?.map_err(mlua::Error::external)
+}
+
+/// The env capability of the VM.
+pub fn env(lua: &Lua) -> mlua::Result<Arc<EnvRegistry>> {
+    shared(lua, |shared| shared.caps.env.clone())
+}
+
+fn shared<T>(lua: &Lua, f: impl FnOnce(&Shared) -> T) -> mlua::Result<T> {
     match lua.app_data_ref::<Shared>() {
-        Some(shared) => shared.0.clone(),
-        None => unreachable!("every weft VM is built with frame::install"),
+        Some(shared) => Ok(f(&shared)),
+        None => Err(mlua::Error::external(Error::internal(
+            "this Lua state is not a weft VM",
+        ))),
     }
 }
 
-/// The frame running in the VM (the runtime's root context when none is).
+/// The frame running in the VM; outside a call (never the case for Lua code, which runs
+/// only inside one), the runtime's root context, or a strict root once it is gone.
 pub fn current(lua: &Lua) -> CallContext {
     if let Some(cur) = lua.app_data_ref::<Current>() {
         return cur.0.clone();
     }
-    runtime(lua).root_context()
+    match runtime(lua) {
+        Ok(rt) => rt.root_context(),
+        Err(_) => CallContext::root(true),
+    }
 }
 
 /// Makes `cx` the VM's current frame until the guard drops.
@@ -61,5 +85,47 @@ impl Drop for FrameGuard {
                 self.lua.remove_app_data::<Current>();
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+
+    use weft_core::ErrorKind;
+    use weft_env::EnvRegistry;
+
+    use super::*;
+    use crate::errors;
+
+    fn kind<T>(r: mlua::Result<T>) -> ErrorKind {
+        match r {
+            Ok(_) => panic!("expected an error"),
+            Err(e) => errors::from_mlua(&e).kind(),
+        }
+    }
+
+    #[test]
+    fn a_gone_runtime_is_unavailable_not_a_panic() {
+        let lua = Lua::new();
+        let caps = Capabilities {
+            env: Arc::new(EnvRegistry::new(PathBuf::from("."))),
+        };
+        install(&lua, Weak::new(), caps);
+        let err = runtime(&lua).map(drop).unwrap_err();
+        assert_eq!(errors::from_mlua(&err).kind(), ErrorKind::Unavailable);
+        assert!(
+            err.to_string().contains("the runtime is shutting down"),
+            "{err}"
+        );
+        assert!(env(&lua).is_ok());
+        assert!(current(&lua).strict());
+    }
+
+    #[test]
+    fn a_vm_without_weft_data_is_an_error_not_a_panic() {
+        let lua = Lua::new();
+        assert_eq!(kind(runtime(&lua)), ErrorKind::Internal);
+        assert_eq!(kind(env(&lua)), ErrorKind::Internal);
     }
 }

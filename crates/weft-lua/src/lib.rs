@@ -3,38 +3,50 @@
 //! [`LuaEngine`] is the kind handler for the three kinds. At registration it validates
 //! the entry, resolves its imported libraries (deferring until they exist), and
 //! compiles its source, so syntax errors fail the boot. Each function and process entry
-//! gets a [`weft_runtime::pool::Pool`] of prepared VMs; a call leases one, runs the method under the
+//! gets a [`weft_runtime::Pool`] of prepared VMs; a call leases one, runs the method under the
 //! return convention, and gives the VM back.
+//!
+//! The runtime owns the engine's functions and factories, so everything here holds it
+//! weakly; the capabilities the modules call ([`Capabilities`]) are held strongly.
 
-pub mod chan;
-pub mod convert;
-pub mod errors;
-pub mod frame;
-pub mod modules;
-pub mod payload;
-pub mod run;
-pub mod vm;
+#![deny(missing_docs)]
+
+mod chan;
+mod convert;
+mod errors;
+mod frame;
+mod modules;
+mod payload;
+mod run;
+mod vm;
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 
 use indexmap::IndexMap;
 use mlua::{Lua, LuaOptions};
 use parking_lot::{Mutex, RwLock};
 use serde::Deserialize;
-use weft_core::{BoxFuture, CallContext, EntryId, Error, Function, Result, Value};
+use weft_core::{BoxFuture, CallContext, EntryId, Error, ErrorKind, Function, Result, Value};
 use weft_registry::{Entry, KindHandler};
-use weft_runtime::{ProcessFactory, Runtime};
+use weft_runtime::{Pool, PoolConfig, PoolKind, ProcessFactory, Runtime};
 
 use crate::vm::{Script, Vm};
-use weft_runtime::pool::{Pool, PoolConfig, PoolKind};
+
+/// The capabilities the Lua modules call into.
+#[derive(Clone)]
+pub struct Capabilities {
+    /// The env variables behind the `env` module.
+    pub env: Arc<weft_env::EnvRegistry>,
+}
 
 /// The kind handler for Lua entries; cheap to clone.
 #[derive(Clone)]
 pub struct LuaEngine(Arc<Engine>);
 
 struct Engine {
-    rt: Arc<Runtime>,
+    rt: Weak<Runtime>,
+    caps: Capabilities,
     libraries: RwLock<HashMap<EntryId, Arc<Script>>>,
     /// A VM used only to compile sources at registration (syntax check).
     checker: Mutex<Lua>,
@@ -55,12 +67,13 @@ struct LuaConfig {
 const KINDS: &[&str] = &["function.lua", "library.lua", "process.lua"];
 
 impl LuaEngine {
-    /// An engine registering into `rt`.
-    pub fn new(rt: Arc<Runtime>) -> LuaEngine {
+    /// An engine registering into `rt`, its modules calling `caps`.
+    pub fn new(rt: &Arc<Runtime>, caps: Capabilities) -> LuaEngine {
         let checker =
             Lua::new_with(mlua::StdLib::NONE, LuaOptions::new()).unwrap_or_else(|_| Lua::new());
         LuaEngine(Arc::new(Engine {
-            rt,
+            rt: Arc::downgrade(rt),
+            caps,
             libraries: RwLock::new(HashMap::new()),
             checker: Mutex::new(checker),
         }))
@@ -79,6 +92,21 @@ impl KindHandler for LuaEngine {
 }
 
 impl Engine {
+    /// The runtime; Unavailable once it is shutting down.
+    fn runtime(&self) -> Result<Arc<Runtime>> {
+        upgrade(&self.rt)
+    }
+
+    /// The function (or process factory) running `script` in VMs from `pool`.
+    fn runner(&self, script: Arc<Script>, pool: Arc<Pool<Vm>>) -> LuaFunction {
+        LuaFunction(Arc::new(Runner {
+            rt: self.rt.clone(),
+            caps: self.caps.clone(),
+            script,
+            pool,
+        }))
+    }
+
     async fn apply(&self, entry: &Entry) -> Result<()> {
         let config: LuaConfig = entry.decode().map_err(Error::from)?;
         let script = Arc::new(self.script(
@@ -98,22 +126,14 @@ impl Engine {
                 if config.pool.warm_start {
                     self.warm(&script, &pool).await?;
                 }
-                let function = LuaFunction(Arc::new(Runner {
-                    rt: self.rt.clone(),
-                    script,
-                    pool,
-                }));
-                self.rt
+                let function = self.runner(script, pool);
+                self.runtime()?
                     .functions
                     .register(entry.id.clone(), Arc::new(function));
             }
             _ => {
-                let process = LuaFunction(Arc::new(Runner {
-                    rt: self.rt.clone(),
-                    script,
-                    pool: Pool::new(PoolKind::Inline),
-                }));
-                self.rt
+                let process = self.runner(script, Pool::new(PoolKind::Inline));
+                self.runtime()?
                     .factories
                     .register(entry.id.clone(), Arc::new(process));
             }
@@ -174,7 +194,7 @@ impl Engine {
         if let Some(lib) = self.libraries.read().get(id) {
             return Ok(lib.clone());
         }
-        match self.rt.registry.get(id.as_str()) {
+        match self.runtime()?.registry.get(id.as_str()) {
             Some(other) => Err(Error::invalid(format!(
                 "{id} is a {}, not a library.lua",
                 other.kind
@@ -202,9 +222,9 @@ impl Engine {
     /// Builds the VMs of a `warm_start` static pool at boot.
     async fn warm(&self, script: &Script, pool: &Arc<Pool<Vm>>) -> Result<()> {
         if let PoolKind::Static { workers, .. } = pool.kind() {
-            let cx = self.rt.root_context();
+            let cx = self.runtime()?.root_context();
             for _ in 0..workers {
-                pool.put_idle(Vm::build(&self.rt, script, &cx).await?);
+                pool.put_idle(Vm::build(&self.rt, &self.caps, script, &cx).await?);
             }
         }
         Ok(())
@@ -235,9 +255,16 @@ fn check_aliases(imports: &[(String, Arc<Script>)]) -> Result<()> {
     walk(imports, &mut HashMap::new())
 }
 
-/// A function or process entry: its script and its VM pool.
+/// The runtime behind `rt`; Unavailable once it is shutting down.
+pub(crate) fn upgrade(rt: &Weak<Runtime>) -> Result<Arc<Runtime>> {
+    rt.upgrade()
+        .ok_or_else(|| Error::new(ErrorKind::Unavailable, "the runtime is shutting down"))
+}
+
+/// A function or process entry: what its VMs are built with, its script and its VM pool.
 struct Runner {
-    rt: Arc<Runtime>,
+    rt: Weak<Runtime>,
+    caps: Capabilities,
     script: Arc<Script>,
     pool: Arc<Pool<Vm>>,
 }
@@ -251,7 +278,7 @@ impl LuaFunction {
         let runner = &self.0;
         let vm = runner
             .pool
-            .lease(|| Vm::build(&runner.rt, &runner.script, &cx))
+            .lease(|| Vm::build(&runner.rt, &runner.caps, &runner.script, &cx))
             .await?;
         vm.call(cx, &args).await
     }

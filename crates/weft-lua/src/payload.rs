@@ -2,7 +2,7 @@
 
 use mlua::{Lua, MetaMethod, UserData, UserDataMethods, Value as LuaValue};
 use weft_core::Value;
-use weft_runtime::process::Message;
+use weft_runtime::Message;
 
 use crate::convert;
 

@@ -12,11 +12,11 @@ use parking_lot::Mutex;
 use tokio::sync::mpsc::UnboundedReceiver;
 use tokio::task::AbortHandle;
 use weft_core::{CallContext, Error, Result, Value};
-use weft_runtime::channel::SendError;
-use weft_runtime::process::{Message, Proc};
+use weft_runtime::SendError;
+use weft_runtime::{Message, Proc};
 
 use crate::chan::{Item, LuaChannel};
-use crate::frame;
+use crate::{errors, frame};
 
 /// The state of the run in progress in a VM.
 #[derive(Default)]
@@ -29,7 +29,7 @@ pub struct RunState {
 struct ProcessIo {
     proc: Arc<Proc>,
     mailbox: Option<UnboundedReceiver<Message>>,
-    events_rx: Option<UnboundedReceiver<weft_runtime::process::Event>>,
+    events_rx: Option<UnboundedReceiver<weft_runtime::Event>>,
     inbox: LuaChannel,
     events: Option<LuaChannel>,
     listeners: Arc<Mutex<Vec<Listener>>>,
@@ -166,9 +166,10 @@ fn with_io<T>(lua: &Lua, f: impl FnOnce(&mut ProcessIo) -> Result<T>) -> Result<
     let state = state(lua).ok_or_else(|| Error::internal("no run in progress"))?;
     let mut io = state.io.lock();
     if io.is_none() {
+        let rt = frame::runtime(lua).map_err(|e| errors::from_mlua(&e))?;
         let proc = cx
             .pid()
-            .and_then(|pid| frame::runtime(lua).processes.get(pid))
+            .and_then(|pid| rt.processes.get(pid))
             .filter(|p| Some(p.entry()) == cx.entry())
             .ok_or_else(|| Error::invalid("only a process has an inbox, events and listeners"))?;
         let receivers = proc

@@ -4,14 +4,14 @@
 //! libraries, weft's globals (`errors`, `print`, `require`, `os`), the entry's modules and
 //! imported libraries bound as globals, and the entry's chunk run. Calls then reuse it.
 
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 
 use mlua::state::{GcGenParams, GcMode};
 use mlua::{Function, Lua, LuaOptions, MultiValue, StdLib, Table, Value as LuaValue};
 use weft_core::{CallContext, EntryId, Error, Result, Value};
 use weft_runtime::Runtime;
 
-use crate::{chan, convert, errors, frame, modules, run};
+use crate::{Capabilities, chan, convert, errors, frame, modules, run};
 
 /// A Lua entry's code and bindings, shared by every VM of its pool.
 pub struct Script {
@@ -41,11 +41,16 @@ fn safe_libs() -> StdLib {
 
 impl Vm {
     /// Builds a VM for `script`; `cx` is the frame in which library and entry chunks run.
-    pub async fn build(rt: &Arc<Runtime>, script: &Script, cx: &CallContext) -> Result<Vm> {
+    pub async fn build(
+        rt: &Weak<Runtime>,
+        caps: &Capabilities,
+        script: &Script,
+        cx: &CallContext,
+    ) -> Result<Vm> {
         let lua = Lua::new_with(safe_libs(), LuaOptions::new()).map_err(lua_err)?;
         // Calls make many short-lived values; the generational collector suits them.
         lua.gc_set_mode(GcMode::Generational(GcGenParams::default()));
-        frame::install(&lua, rt.clone());
+        frame::install(&lua, rt.clone(), caps.clone());
         sandbox(&lua).map_err(lua_err)?;
         let runner: Function = lua
             .load(TRAMPOLINE)
@@ -105,11 +110,6 @@ impl Vm {
             return Err(err);
         }
         convert::to_value(&result)
-    }
-
-    /// The VM's Lua state.
-    pub fn lua(&self) -> &Lua {
-        &self.lua
     }
 
     /// Binds the script's modules and imports (depth first), each once per VM.
@@ -214,8 +214,7 @@ fn sandbox(lua: &Lua) -> mlua::Result<()> {
         })?,
     )?;
     g.raw_set("print", lua.create_function(print)?)?;
-    g.raw_set("os", modules::os::module(lua)?)?;
-    g.raw_set("process", modules::process::module(lua)?)?;
+    modules::install_globals(lua)?;
     let coroutine: Table = g.get("coroutine")?;
     coroutine.raw_set("spawn", lua.create_function(spawn_coroutine)?)?;
     chan::install(lua)?;

@@ -6,10 +6,10 @@ use std::path::Path;
 use std::sync::Arc;
 
 use weft_core::{Actor, CallContext, Decision, EntryId, Map, Policy, Scope, Value};
-use weft_lua::LuaEngine;
+use weft_env::{EnvHandler, EnvRegistry};
+use weft_lua::{Capabilities, LuaEngine};
 use weft_registry::{BootOptions, KindHandler, LoadOptions, boot, load_app};
 use weft_runtime::Runtime;
-use weft_runtime::env::EnvHandler;
 
 const APP: &str = r#"
 namespace: app
@@ -47,32 +47,42 @@ end
 return M
 "#;
 
-async fn boot_app() -> (tempfile::TempDir, Arc<Runtime>) {
+/// A booted app: its folder, its runtime and its env capability.
+struct Booted {
+    dir: tempfile::TempDir,
+    rt: Arc<Runtime>,
+    env: Arc<EnvRegistry>,
+}
+
+async fn boot_app() -> Booted {
     let dir = tempfile::tempdir().unwrap();
     for (path, text) in [("src/_index.yaml", APP), ("src/f.lua", LUA)] {
         let full = dir.path().join(path);
         std::fs::create_dir_all(full.parent().unwrap()).unwrap();
         std::fs::write(full, text).unwrap();
     }
-    let rt = match boot_dir(dir.path()).await {
-        Ok(rt) => rt,
+    let (rt, env) = match boot_dir(dir.path()).await {
+        Ok(booted) => booted,
         Err(e) => panic!("boot failed:\n{e}"),
     };
-    (dir, rt)
+    Booted { dir, rt, env }
 }
 
-async fn boot_dir(root: &Path) -> Result<Arc<Runtime>, weft_registry::LoadErrors> {
+async fn boot_dir(
+    root: &Path,
+) -> Result<(Arc<Runtime>, Arc<EnvRegistry>), weft_registry::LoadErrors> {
     let app = load_app(&LoadOptions {
         root: root.to_path_buf(),
         ..LoadOptions::default()
     })?;
     let rt = Runtime::new(app.root.clone(), app.config.clone());
+    let env = Arc::new(EnvRegistry::new(app.root.clone()));
     let handlers: Vec<Arc<dyn KindHandler>> = vec![
-        Arc::new(LuaEngine::new(rt.clone())),
-        Arc::new(EnvHandler::new(&rt)),
+        Arc::new(LuaEngine::new(&rt, Capabilities { env: env.clone() })),
+        Arc::new(EnvHandler::new(&env)),
     ];
     boot(&app, &rt.registry, &handlers, &BootOptions::default()).await?;
-    Ok(rt)
+    Ok((rt, env))
 }
 
 /// Calls `app:f` in `cx` and returns its result table.
@@ -97,7 +107,7 @@ fn field<'a>(v: &'a Value, key: &str) -> Option<&'a str> {
 
 #[tokio::test]
 async fn get_and_set_through_the_storages() {
-    let (dir, rt) = boot_app().await;
+    let Booted { dir, rt, .. } = boot_app().await;
     let cx = rt.root_context();
 
     // Router: the file is empty, the static default answers.
@@ -186,7 +196,7 @@ impl Policy for EnvPolicy {
 
 #[tokio::test]
 async fn permission_is_checked_on_the_name_in_the_callers_context() {
-    let (_dir, rt) = boot_app().await;
+    let Booted { dir: _dir, rt, env } = boot_app().await;
     let policy: Arc<dyn Policy> = Arc::new(EnvPolicy(EntryId::new("app", "policy"), "APP_MODE"));
     let cx = rt
         .root_context()
@@ -222,8 +232,5 @@ async fn permission_is_checked_on_the_name_in_the_callers_context() {
         field(&get(&rt, &root, "APP_MODE").await, "value"),
         Some("allowed")
     );
-    assert_eq!(
-        rt.env.lookup("PORT", None).unwrap().as_deref(),
-        Some("8080")
-    );
+    assert_eq!(env.lookup("PORT", None).unwrap().as_deref(), Some("8080"));
 }

@@ -7,8 +7,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use common::{app, boot_dir};
-use weft_core::{ErrorKind, Terminal, Value};
-use weft_runtime::Runtime;
+use weft_core::{ErrorKind, Value};
+use weft_runtime::{Runtime, Terminal};
 
 /// Boots an app whose single `_index.yaml` is `index` plus Lua files.
 async fn boot_app(index: &str, lua: &[(&str, &str)]) -> (tempfile::TempDir, Arc<Runtime>) {
@@ -132,6 +132,18 @@ async fn funcs_call_round_trips_values_and_errors() {
             .await
             .unwrap(),
         Value::Nil
+    );
+}
+
+#[tokio::test]
+async fn the_runtime_is_freed_when_its_last_handle_drops() {
+    let (_d, rt) = func("funcs", "return 1").await;
+    assert_eq!(call(&rt, "t:f", vec![]).await.unwrap(), Value::Int(1));
+    let weak = Arc::downgrade(&rt);
+    drop(rt);
+    assert!(
+        weak.upgrade().is_none(),
+        "something the runtime owns holds it"
     );
 }
 
@@ -500,7 +512,7 @@ entries:
         Box::new(out.clone()),
         Box::new(std::io::sink()),
     ));
-    let code = weft_runtime::terminal::run_command(&rt, None, "greet", term)
+    let code = weft_runtime::run_command(&rt, None, "greet", term)
         .await
         .unwrap();
     assert_eq!(code, 0);

@@ -20,7 +20,7 @@ pub const INTERNAL_KINDS: [&str; 4] = [
 ];
 
 /// The context prefix [`EntryError`]s carry as `weft_core::Error`s: `field <path>`.
-use weft_core::error::FIELD_PREFIX as FIELD_CONTEXT;
+use weft_core::FIELD_PREFIX as FIELD_CONTEXT;
 
 /// A handler for one or more entry kinds, registered by engine crates (Lua, WASM, hosts...).
 pub trait KindHandler: Send + Sync {

@@ -37,10 +37,12 @@ impl Config {
         }
     }
 
-    /// A duration at `key`: a Go duration string (`"30s"`, `"1m30s"`, `"250ms"`) or integer
-    /// seconds; `default` when absent or unreadable.
+    /// A duration at `key` (see [`duration_of`]: Go duration text such as `"30s"`,
+    /// `"1m30s"`, `"250ms"`, or seconds); `default` when absent, unreadable or negative.
     pub fn duration_or(&self, key: &str, default: Duration) -> Duration {
-        self.get(key).and_then(duration_of).unwrap_or(default)
+        self.get(key)
+            .and_then(|v| duration_of(v).ok())
+            .unwrap_or(default)
     }
 
     /// A string at `key`, or `default`.
@@ -145,58 +147,34 @@ fn flatten(prefix: &str, map: &Map, out: &mut IndexMap<String, Value>) {
     }
 }
 
-/// A duration from a config value: Go duration text, integer seconds or float seconds.
-fn duration_of(v: &Value) -> Option<Duration> {
-    match v {
-        Value::Int(i) => u64::try_from(*i).ok().map(Duration::from_secs),
-        Value::Float(f) => Duration::try_from_secs_f64(*f).ok(),
-        other => {
-            let text = other.as_str()?.trim();
-            match text.parse::<u64>() {
-                Ok(secs) => Some(Duration::from_secs(secs)),
-                Err(_) => parse_go_duration(text),
+/// A duration from a config value: integer or float seconds, a string of digits (seconds)
+/// or Go duration text (`"1s"`, `"1m30s"`, `"250ms"`, parsed by [`weft_time`]). Negative
+/// values are rejected. The error text says what is wrong with the value.
+pub fn duration_of(value: &Value) -> Result<Duration, String> {
+    let negative = || format!("must not be negative, got {}", value.to_display_string());
+    match value {
+        Value::Int(i) => u64::try_from(*i)
+            .map(Duration::from_secs)
+            .map_err(|_| negative()),
+        Value::Float(f) if *f < 0.0 => Err(negative()),
+        Value::Float(f) => Duration::try_from_secs_f64(*f).map_err(|e| e.to_string()),
+        Value::Str(_) => {
+            let text = value.as_str().unwrap_or_default().trim();
+            if text.starts_with('-') {
+                return Err(negative());
             }
+            if let Ok(secs) = text.parse::<u64>() {
+                return Ok(Duration::from_secs(secs));
+            }
+            weft_time::parse_std_duration(text).map_err(|_| {
+                format!("invalid duration {text:?} (expected e.g. \"1s\", \"250ms\" or seconds)")
+            })
         }
+        other => Err(format!(
+            "expected a duration (\"1s\", \"250ms\" or seconds), got {}",
+            other.type_name()
+        )),
     }
-}
-
-/// Parses a Go duration (`"1h2m3.5s"`, `"250ms"`, `"0"`); negative durations are rejected.
-pub fn parse_go_duration(text: &str) -> Option<Duration> {
-    let text = text.strip_prefix('+').unwrap_or(text);
-    if text == "0" {
-        return Some(Duration::ZERO);
-    }
-    if text.is_empty() {
-        return None;
-    }
-    let mut rest = text;
-    let mut total = 0f64;
-    while !rest.is_empty() {
-        let num_len = rest
-            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-            .unwrap_or(rest.len());
-        let (num, tail) = rest.split_at(num_len);
-        if num.is_empty() || num == "." {
-            return None;
-        }
-        let value: f64 = num.parse().ok()?;
-        let unit_len = tail
-            .find(|c: char| c.is_ascii_digit() || c == '.')
-            .unwrap_or(tail.len());
-        let (unit, tail) = tail.split_at(unit_len);
-        let scale = match unit {
-            "ns" => 1e-9,
-            "us" | "µs" | "μs" => 1e-6,
-            "ms" => 1e-3,
-            "s" => 1.0,
-            "m" => 60.0,
-            "h" => 3600.0,
-            _ => return None,
-        };
-        total += value * scale;
-        rest = tail;
-    }
-    Duration::try_from_secs_f64(total).ok()
 }
 
 #[cfg(test)]
@@ -255,7 +233,7 @@ mod tests {
 
     #[test]
     fn go_durations() {
-        let d = |s: &str| parse_go_duration(s);
+        let d = |s: &str| weft_time::parse_std_duration(s).ok();
         assert_eq!(d("30s"), Some(Duration::from_secs(30)));
         assert_eq!(d("1m30s"), Some(Duration::from_secs(90)));
         assert_eq!(d("250ms"), Some(Duration::from_millis(250)));
@@ -274,5 +252,35 @@ mod tests {
         assert_eq!(c.duration_or("b", dflt), dflt);
         assert_eq!(c.duration_or("c", dflt), Duration::from_secs(12));
         assert_eq!(c.duration_or("missing", dflt), dflt);
+    }
+
+    #[test]
+    fn duration_values() {
+        let ok = |v: Value| duration_of(&v).unwrap();
+        assert_eq!(ok(Value::Int(0)), Duration::ZERO);
+        assert_eq!(ok(Value::Float(1.5)), Duration::from_millis(1500));
+        assert_eq!(ok(Value::str(" 12 ")), Duration::from_secs(12));
+        assert_eq!(ok(Value::str("+12")), Duration::from_secs(12));
+        assert_eq!(ok(Value::str("1.5s")), Duration::from_millis(1500));
+        assert_eq!(ok(Value::str("5.s")), Duration::from_secs(5));
+        assert_eq!(ok(Value::str("1h2m3.5s")), Duration::from_millis(3_723_500));
+        assert_eq!(ok(Value::str("+0")), Duration::ZERO);
+        assert_eq!(ok(Value::str("3µs")), Duration::from_micros(3));
+        let err = |v: Value| duration_of(&v).unwrap_err();
+        assert_eq!(err(Value::Int(-5)), "must not be negative, got -5");
+        assert_eq!(err(Value::Float(-0.5)), "must not be negative, got -0.5");
+        assert_eq!(err(Value::str("-1s")), "must not be negative, got -1s");
+        assert_eq!(err(Value::str("-5")), "must not be negative, got -5");
+        assert_eq!(
+            err(Value::str("soon")),
+            "invalid duration \"soon\" (expected e.g. \"1s\", \"250ms\" or seconds)"
+        );
+        assert!(err(Value::str("100000000h")).starts_with("invalid duration"));
+        assert!(err(Value::Float(f64::INFINITY)).contains("too big"));
+        assert_eq!(
+            err(Value::Bool(true)),
+            "expected a duration (\"1s\", \"250ms\" or seconds), got boolean"
+        );
+        assert!(err(Value::Nil).starts_with("expected a duration"));
     }
 }

@@ -14,6 +14,8 @@
 //! - hidden files and directories are not walked;
 //! - unknown entry kinds fail the boot at once, listing them all, unless skipped.
 
+#![deny(missing_docs)]
+
 mod boot;
 mod config;
 mod definition;
@@ -29,7 +31,7 @@ mod yaml;
 mod testutil;
 
 pub use boot::{BootOptions, BootReport, INTERNAL_KINDS, KindHandler, boot};
-pub use config::{Config, parse_go_duration};
+pub use config::{Config, duration_of};
 pub use entry::{Entry, EntryError, Source};
 pub use error::{LoadError, LoadErrors, UnknownKind};
 pub use load::{App, LoadOptions, load_app};

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use indexmap::IndexMap;
 use parking_lot::RwLock;
 use regex::Regex;
-use weft_core::{Map, Value};
+use weft_core::{CallContext, Error, Map, Result, Value};
 
 use crate::entry::Entry;
 
@@ -89,6 +89,23 @@ impl Registry {
     /// The entry with this id (`ns:name`).
     pub fn get(&self, id: &str) -> Option<Arc<Entry>> {
         self.entries.read().get(id).cloned()
+    }
+
+    /// The entry `id` as the caller `cx` may see it: PermissionDenied without
+    /// `registry.get` on the id, NotFound when there is no such entry.
+    pub fn read(&self, cx: &CallContext, id: &str) -> Result<Arc<Entry>> {
+        cx.check("registry.get", id)?;
+        self.get(id)
+            .ok_or_else(|| Error::not_found(format!("entry not found: {id}")))
+    }
+
+    /// [`find`](Self::find) for the caller `cx`: only the entries it may `registry.get`.
+    pub fn find_visible(&self, cx: &CallContext, filter: &Map) -> FindResult {
+        let mut found = self.find(filter);
+        found
+            .entries
+            .retain(|e| cx.check("registry.get", e.id.as_str()).is_ok());
+        found
     }
 
     /// Every entry, in registry order.

@@ -1,7 +1,7 @@
 //! Kind handlers for the hosts: `process.host` and `terminal.host`.
 //!
-//! This issue only validates them (their `host` settings and `lifecycle`); the process
-//! runtime gives them workers and queues.
+//! They are validated (their `host` settings and `lifecycle`); every process runs on the
+//! one tokio runtime, so `workers` and `queue_size` size nothing.
 
 use std::sync::Arc;
 

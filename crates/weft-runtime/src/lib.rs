@@ -1,26 +1,28 @@
-//! weft-runtime: what a running app shares.
+//! weft-runtime: processes on tokio and what a running app shares.
 //!
 //! - [`Runtime`]: the handle every engine crate gets: function registry, entry store,
-//!   process factories, config.
-//! - [`process`]: process factories and the table of live processes (spawn, messages,
-//!   monitors, links, events, names).
-//! - [`channel`]: Go-style channels and `select`, never blocking a thread.
-//! - [`terminal`]: the `terminal.host` that runs CLI commands and maps results to exit codes.
-//! - [`hosts`]: kind handlers for `process.host` and `terminal.host`.
-//! - [`pool`]: the `pool:` config of function entries and the pool that bounds their calls.
-//! - [`fs`]: `fs.directory` entries, roots that every access is confined to.
-//! - [`env`]: the `env.storage.*` and `env.variable` kinds and the variable lookup.
-//! - [`services`]: the `process.service` kind and the supervisor that starts, restarts and
-//!   stops services.
+//!   process factories and table, services, policies, config.
+//! - processes: [`ProcessFactory`], [`ProcessTable`] (spawn, messages, monitors, links,
+//!   events, the name registry, each with its permission check).
+//! - channels: Go-style [`Channel`]s and [`select`], never blocking a thread.
+//! - the terminal: [`Terminal`] (a context handle for CLI processes) and the
+//!   `terminal.host` that runs commands ([`run_command`]) and maps results to exit codes.
+//! - [`HostHandler`]: the `process.host` and `terminal.host` kinds.
+//! - [`Pool`]: the `pool:` config of function entries and the pool that bounds calls.
+//! - [`Services`], [`ServiceHandler`]: the `process.service` kind and its supervisor.
+//!
+//! Capabilities with kinds and state of their own (env, fs, the network policy, HTTP)
+//! are crates above this one; the runtime knows none of them.
 
-pub mod channel;
-pub mod env;
-pub mod fs;
-pub mod hosts;
-pub mod pool;
-pub mod process;
-pub mod services;
-pub mod terminal;
+#![deny(missing_docs)]
+
+mod channel;
+mod hosts;
+mod pool;
+mod process;
+mod services;
+mod terminal;
+mod tty;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -28,8 +30,21 @@ use std::sync::Arc;
 use weft_core::{CallContext, Functions};
 use weft_registry::{Config, Registry};
 
-pub use process::{Factories, ProcessFactory, ProcessTable, Spawn};
-pub use services::Services;
+pub use channel::{Case, Channel, Selected, SendError, TryRecv, select};
+pub use hosts::HostHandler;
+pub use pool::{IDLE_TIMEOUT, Lease, Pool, PoolConfig, PoolKind};
+pub use process::{
+    Event, EventKind, Factories, Message, Pid, Proc, ProcessFactory, ProcessTable, Receivers,
+    Router, Spawn,
+};
+pub use services::{
+    Lifecycle, RestartPolicy, ServiceActor, ServiceHandler, ServiceSecurity, ServiceSpec,
+    ServiceState, ServiceStatus, Services, Startup,
+};
+pub use terminal::{
+    Command, commands, error_exit_code, exit_code, new_pid, report, run_command, terminal_host,
+};
+pub use tty::{SharedReader, SharedWriter, Terminal};
 
 /// The shared state of one running app.
 pub struct Runtime {
@@ -47,10 +62,6 @@ pub struct Runtime {
     pub root: PathBuf,
     /// The supervised services (`process.service`).
     pub services: Services,
-    /// The `fs.directory` roots.
-    pub fs: fs::FsRegistry,
-    /// The env storages and variables.
-    pub env: env::EnvRegistry,
     /// The `security.policy` entries, by id and by group.
     pub policies: weft_security::PolicyRegistry,
     strict: bool,
@@ -68,8 +79,6 @@ impl Runtime {
             config,
             root,
             services: Services::new(me.clone()),
-            fs: fs::FsRegistry::default(),
-            env: env::EnvRegistry::default(),
             policies: weft_security::PolicyRegistry::default(),
             strict,
         })

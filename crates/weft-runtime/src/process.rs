@@ -18,12 +18,10 @@ use std::time::{Duration, SystemTime};
 use parking_lot::{Mutex, RwLock};
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::AbortHandle;
-use weft_core::{
-    Actor, BoxFuture, CallContext, EntryId, Error, ErrorKind, Result, Scope, Terminal, Value,
-};
+use weft_core::{Actor, BoxFuture, CallContext, EntryId, Error, ErrorKind, Result, Scope, Value};
 
-use crate::Runtime;
 use crate::terminal::new_pid;
+use crate::{Runtime, Terminal};
 
 /// A process id in Wippy's string form, `{host|id}`.
 pub type Pid = Arc<str>;
@@ -380,7 +378,7 @@ impl ProcessTable {
         }
         self.procs.write().insert(pid.clone(), proc.clone());
         if let Some(name) = req.name
-            && let Err(e) = self.register_name(&name, &pid)
+            && let Err(e) = self.claim_name(&name, &pid)
         {
             self.procs.write().remove(&pid);
             if let Some(p) = parent.as_deref().and_then(|p| self.get(p)) {
@@ -388,9 +386,10 @@ impl ProcessTable {
             }
             return Err(e);
         }
-        let mut child_cx = cx
-            .for_process(&entry, pid.clone())
-            .with_terminal(req.terminal);
+        let mut child_cx = cx.for_process(&entry, pid.clone());
+        if let Some(terminal) = req.terminal {
+            child_cx = child_cx.with_handle(terminal);
+        }
         if let Some(actor) = req.actor {
             child_cx = child_cx.with_actor(Some(actor));
         }
@@ -503,8 +502,28 @@ impl ProcessTable {
         Ok(())
     }
 
-    /// Registers `name` for `pid` (AlreadyExists if taken by a live process).
-    pub fn register_name(&self, name: &str, pid: &str) -> Result<()> {
+    /// Registers `name` for `pid` on behalf of `cx` (`process.registry.register` on the
+    /// name); AlreadyExists if a live process holds it.
+    pub fn register_name(&self, cx: &CallContext, name: &str, pid: &str) -> Result<()> {
+        cx.check("process.registry.register", name)?;
+        self.claim_name(name, pid)
+    }
+
+    /// Removes `name` on behalf of `cx` (`process.registry.unregister` on the name);
+    /// returns whether it was registered.
+    pub fn unregister_name(&self, cx: &CallContext, name: &str) -> Result<bool> {
+        cx.check("process.registry.unregister", name)?;
+        Ok(self.names.write().remove(name).is_some())
+    }
+
+    /// The pid registered under `name`.
+    pub fn lookup_name(&self, name: &str) -> Option<Pid> {
+        let pid = self.names.read().get(name).cloned()?;
+        self.get(&pid).map(|p| p.pid.clone())
+    }
+
+    /// Registers `name` for `pid` (the spawn of a named process, already checked).
+    fn claim_name(&self, name: &str, pid: &str) -> Result<()> {
         if name.is_empty() {
             return Err(Error::invalid("name cannot be empty"));
         }
@@ -522,17 +541,6 @@ impl ProcessTable {
         names.insert(name.to_string(), proc.pid.clone());
         proc.relations.lock().names.push(name.to_string());
         Ok(())
-    }
-
-    /// The pid registered under `name`.
-    pub fn lookup_name(&self, name: &str) -> Option<Pid> {
-        let pid = self.names.read().get(name).cloned()?;
-        self.get(&pid).map(|p| p.pid.clone())
-    }
-
-    /// Removes `name`; returns whether it was registered.
-    pub fn unregister_name(&self, name: &str) -> bool {
-        self.names.write().remove(name).is_some()
     }
 
     /// Records the end of process `pid` and tells its monitors and links.

@@ -24,20 +24,22 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 use weft_core::{Actor, BoxFuture, EntryId, Error, Map, Result, Scope, Value};
-use weft_registry::{Entry, KindHandler, parse_go_duration};
+use weft_registry::{Entry, KindHandler, duration_of};
 
 use crate::process::Pid;
 use crate::{Runtime, Spawn};
 
 /// Accepts `process.service` entries and records them in the runtime's [`Services`].
 pub struct ServiceHandler {
-    rt: Arc<Runtime>,
+    rt: Weak<Runtime>,
 }
 
 impl ServiceHandler {
     /// A handler registering into `rt.services`.
-    pub fn new(rt: Arc<Runtime>) -> ServiceHandler {
-        ServiceHandler { rt }
+    pub fn new(rt: &Arc<Runtime>) -> ServiceHandler {
+        ServiceHandler {
+            rt: Arc::downgrade(rt),
+        }
     }
 }
 
@@ -48,9 +50,13 @@ impl KindHandler for ServiceHandler {
 
     fn apply(&self, entry: Arc<Entry>) -> BoxFuture<Result<()>> {
         let applied = ServiceSpec::from_entry(&entry).and_then(|spec| {
-            check_targets(&self.rt, &spec)?;
-            security_of(&self.rt, &spec)?;
-            self.rt.services.register(spec);
+            let rt = self
+                .rt
+                .upgrade()
+                .ok_or_else(|| Error::internal("the runtime is gone"))?;
+            check_targets(&rt, &spec)?;
+            security_of(&rt, &spec)?;
+            rt.services.register(spec);
             Ok(())
         });
         Box::pin(async move { applied })
@@ -379,7 +385,8 @@ impl RestartPolicy {
     }
 }
 
-/// A duration field: Go duration text (`"1s"`, `"250ms"`) or a number of seconds.
+/// A duration field: Go duration text (`"1s"`, `"250ms"`) or a number of seconds, read
+/// by [`weft_registry::duration_of`].
 #[derive(Clone, Copy)]
 struct GoDuration(Duration);
 
@@ -390,34 +397,6 @@ impl<'de> Deserialize<'de> for GoDuration {
         duration_of(&value)
             .map(GoDuration)
             .map_err(D::Error::custom)
-    }
-}
-
-/// Converts a duration value; the error text says what is wrong with it.
-fn duration_of(value: &Value) -> std::result::Result<Duration, String> {
-    let negative = || format!("must not be negative, got {}", value.to_display_string());
-    match value {
-        Value::Int(i) => u64::try_from(*i)
-            .map(Duration::from_secs)
-            .map_err(|_| negative()),
-        Value::Float(f) if *f < 0.0 => Err(negative()),
-        Value::Float(f) => Duration::try_from_secs_f64(*f).map_err(|e| e.to_string()),
-        Value::Str(_) => {
-            let text = value.as_str().unwrap_or_default().trim();
-            if text.starts_with('-') {
-                return Err(negative());
-            }
-            if let Ok(secs) = text.parse::<u64>() {
-                return Ok(Duration::from_secs(secs));
-            }
-            parse_go_duration(text).ok_or_else(|| {
-                format!("invalid duration {text:?} (expected e.g. \"1s\", \"250ms\" or seconds)")
-            })
-        }
-        other => Err(format!(
-            "expected a duration (\"1s\", \"250ms\" or seconds), got {}",
-            other.type_name()
-        )),
     }
 }
 

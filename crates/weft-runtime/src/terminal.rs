@@ -5,10 +5,10 @@ use std::io::Write;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use weft_core::{EntryId, Error, Result, Terminal, Value};
+use weft_core::{EntryId, Error, Result, Value};
 use weft_registry::Registry;
 
-use crate::{Runtime, Spawn};
+use crate::{Runtime, Spawn, Terminal};
 
 /// A CLI command: a `process.*` entry with `meta.command.name`.
 #[derive(Clone, Debug, PartialEq)]

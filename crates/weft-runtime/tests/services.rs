@@ -9,9 +9,9 @@ use parking_lot::Mutex;
 use tokio::time::Instant;
 use weft_core::{BoxFuture, CallContext, EntryId, Error, ErrorKind, Result, Value};
 use weft_registry::{BootOptions, Config, Entry, KindHandler, LoadOptions, boot, load_app};
-use weft_runtime::hosts::HostHandler;
-use weft_runtime::process::EventKind;
-use weft_runtime::services::{Lifecycle, RestartPolicy, ServiceHandler, ServiceState, Startup};
+use weft_runtime::EventKind;
+use weft_runtime::HostHandler;
+use weft_runtime::{Lifecycle, RestartPolicy, ServiceHandler, ServiceState, Startup};
 use weft_runtime::{ProcessFactory, Runtime};
 
 /// A process factory from a closure.
@@ -51,7 +51,7 @@ fn entry(name: &str, kind: &str, data: serde_json::Value) -> Arc<Entry> {
 
 /// Applies a `process.service` entry `app:<name>` with `data`.
 async fn service(rt: &Arc<Runtime>, name: &str, data: serde_json::Value) -> Result<()> {
-    ServiceHandler::new(rt.clone())
+    ServiceHandler::new(rt)
         .apply(entry(name, "process.service", data))
         .await
 }
@@ -585,7 +585,7 @@ entries:
     .unwrap();
     let rt = Runtime::new(app.root.clone(), app.config.clone());
     let handlers: Vec<Arc<dyn KindHandler>> = vec![
-        Arc::new(ServiceHandler::new(rt.clone())),
+        Arc::new(ServiceHandler::new(&rt)),
         Arc::new(HostHandler),
         Arc::new(TestProcesses(rt.clone())),
         Arc::new(weft_security::PolicyHandler::new(&rt.policies)),
@@ -630,7 +630,7 @@ async fn boot_reports_an_unknown_host_with_the_entry_and_field() {
     .unwrap();
     let rt = Runtime::new(app.root.clone(), app.config.clone());
     let handlers: Vec<Arc<dyn KindHandler>> = vec![
-        Arc::new(ServiceHandler::new(rt.clone())),
+        Arc::new(ServiceHandler::new(&rt)),
         Arc::new(TestProcesses(rt.clone())),
     ];
     let errors = boot(&app, &rt.registry, &handlers, &BootOptions::default())

@@ -6,6 +6,8 @@
 //! - [`PolicyHandler`]: the [`weft_registry::KindHandler`] that compiles entries into the
 //!   registry.
 
+#![deny(missing_docs)]
+
 mod condition;
 mod path;
 mod pattern;

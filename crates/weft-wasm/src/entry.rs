@@ -1,40 +1,31 @@
-//! `function.wat`, `function.wasm` and `process.wasm` entries: validation, loading, and
-//! the call path they all share.
+//! `function.wat`, `function.wasm` and `process.wasm` entries: the kind handler, the
+//! entry fields and their checks (reference §3.2), and loading.
 //!
 //! Everything that can fail is checked at registration: the fields, the file and its
-//! hash, the binary, the `wit` signature of a core module, the method, the imports.
-//! A call then takes a pool slot and an instance slot, makes a fresh store from the
-//! entry's `InstancePre`, lowers the arguments with the method's WIT types, runs it with
-//! an epoch deadline and a memory limit, and lifts the result.
+//! hash, the binary, the `wit` signature of a core module, the method, the imports, the
+//! `wasi:` fields. A loaded entry is registered as a function or a process factory whose
+//! calls go through [`crate::call`].
 
 use std::sync::{Arc, Weak};
-use std::time::{Duration, Instant};
 
 use serde::Deserialize;
-use wasmtime::component::types::ComponentFunc;
-use wasmtime::component::{ComponentExportIndex, InstancePre, Type, Val};
-use wasmtime::{Store, StoreLimitsBuilder, Trap, UpdateDeadline};
-use wasmtime_wasi::I32Exit;
-use weft_core::{BoxFuture, CallContext, EntryId, Error, ErrorKind, Function, Result, Value};
+use weft_core::{BoxFuture, Error, ErrorKind, Result};
 use weft_registry::{Entry, KindHandler};
-use weft_runtime::pool::{Pool, PoolConfig};
-use weft_runtime::{ProcessFactory, Runtime};
+use weft_runtime::{Pool, PoolConfig, Runtime};
 
-use crate::convert;
-use crate::engine::{
-    BinaryKind, EngineConfig, WasmEngine, binary_kind, export_func, export_index, wrap_core,
-};
-use crate::profiles;
-use crate::store::StoreState;
-use crate::wasi::{Grants, WasiConfig, WasiPlan, clean_guest_path};
-
-/// The memory a guest may use when `limits.max_memory_mb` is not set.
-pub const DEFAULT_MAX_MEMORY_MB: u64 = 256;
+use crate::call::{Limits, Loaded, WasmFunction};
+use crate::component::{BinaryKind, binary_kind, export_func, export_index, wit_names, wrap_core};
+use crate::engine::{EngineConfig, WasmEngine};
+use crate::link;
+use crate::profiles::{self, Grants};
+use crate::wasi::{Capabilities, WasiConfig, WasiPlan, clean_guest_path};
 
 /// The kind handler for WASM entries. The engine is made with the first WASM entry, so
 /// apps without WASM never pay for it.
 pub struct WasmHandler {
-    rt: Arc<Runtime>,
+    /// Weak: the runtime owns the functions this handler registers.
+    rt: Weak<Runtime>,
+    caps: Capabilities,
     config: EngineConfig,
     engine: parking_lot::Mutex<Option<Arc<WasmEngine>>>,
 }
@@ -56,38 +47,13 @@ struct WasmConfig {
     pool: PoolConfig,
 }
 
-/// `limits:` of a WASM entry.
-#[derive(Deserialize, Default, Clone, Copy)]
-#[serde(default)]
-struct Limits {
-    max_execution_ms: i64,
-    max_memory_mb: i64,
-}
-
-/// A loaded WASM entry: what every call needs, computed once.
-struct Loaded {
-    id: EntryId,
-    method: String,
-    engine: Arc<WasmEngine>,
-    pre: InstancePre<StoreState>,
-    export: ComponentExportIndex,
-    params: Vec<(String, Type)>,
-    results: Vec<Type>,
-    limits: Limits,
-    pool: Arc<Pool<()>>,
-    plan: WasiPlan,
-    rt: Weak<Runtime>,
-}
-
-/// The [`Function`] / [`ProcessFactory`] of a WASM entry.
-#[derive(Clone)]
-struct WasmFunction(Arc<Loaded>);
-
 impl WasmHandler {
-    /// A handler registering into `rt`, with an engine made from `config` when needed.
-    pub fn new(rt: Arc<Runtime>, config: EngineConfig) -> WasmHandler {
+    /// A handler registering into `rt`, reaching the app through `caps`, with an engine
+    /// made from `config` when the first entry needs it.
+    pub fn new(rt: &Arc<Runtime>, caps: Capabilities, config: EngineConfig) -> WasmHandler {
         WasmHandler {
-            rt,
+            rt: Arc::downgrade(rt),
+            caps,
             config,
             engine: parking_lot::Mutex::new(None),
         }
@@ -111,15 +77,19 @@ impl KindHandler for WasmHandler {
     }
 
     fn apply(&self, entry: Arc<Entry>) -> BoxFuture<Result<()>> {
-        let rt = self.rt.clone();
+        let rt = self.rt.upgrade();
+        let caps = self.caps.clone();
         let engine = self.engine();
         Box::pin(async move {
+            let rt = rt.ok_or_else(|| {
+                Error::new(ErrorKind::Unavailable, "the runtime is shutting down")
+            })?;
             let engine = engine?;
             // Compiling is CPU work: keep it off the async workers.
             let loaded = tokio::task::spawn_blocking({
                 let rt = rt.clone();
                 let entry = entry.clone();
-                move || load(&rt, engine, &entry)
+                move || load(&rt, caps, engine, &entry)
             })
             .await
             .map_err(|e| Error::internal(format!("loading {}: {e}", entry.id)))??;
@@ -134,8 +104,13 @@ impl KindHandler for WasmHandler {
     }
 }
 
-/// Validates, reads, verifies, wraps and compiles one entry.
-fn load(rt: &Arc<Runtime>, engine: Arc<WasmEngine>, entry: &Entry) -> Result<Loaded> {
+/// Validates, reads, verifies, wraps, compiles and links one entry.
+fn load(
+    rt: &Arc<Runtime>,
+    caps: Capabilities,
+    engine: Arc<WasmEngine>,
+    entry: &Entry,
+) -> Result<Loaded> {
     let config: WasmConfig = entry.decode().map_err(Error::from)?;
     let is_wat = entry.kind == "function.wat";
     validate(&config, is_wat)?;
@@ -144,9 +119,12 @@ fn load(rt: &Arc<Runtime>, engine: Arc<WasmEngine>, entry: &Entry) -> Result<Loa
             Error::invalid(format!("failed to load wat module: {e}")).in_field("source")
         })?
     } else {
-        let fs = rt.fs.get(&config.fs).ok_or_else(|| {
-            Error::not_found(format!("filesystem not found: {}", config.fs)).in_field("fs")
-        })?;
+        // Boot reads the file as the runtime itself; a filesystem not registered yet
+        // defers the entry (NotFound).
+        let fs = caps
+            .fs
+            .get(&rt.system_context(), &config.fs)
+            .map_err(|e| e.in_field("fs"))?;
         // A missing file will not appear later: reject instead of deferring (NotFound).
         let bytes = fs
             .read(&config.path)
@@ -169,7 +147,7 @@ fn load(rt: &Arc<Runtime>, engine: Arc<WasmEngine>, entry: &Entry) -> Result<Loa
                 )
                 .in_field("wit"));
             }
-            if !crate::engine::wit_names(&config.wit).contains(&config.method) {
+            if !wit_names(&config.wit).contains(&config.method) {
                 return Err(Error::invalid(format!(
                     "method {:?} has no signature in wit",
                     config.method
@@ -180,10 +158,10 @@ fn load(rt: &Arc<Runtime>, engine: Arc<WasmEngine>, entry: &Entry) -> Result<Loa
         }
     };
     let component = engine.compile(&component_bytes)?;
-    let func_ty: ComponentFunc = export_func(engine.engine(), &component, &config.method)
+    let func_ty = export_func(engine.engine(), &component, &config.method)
         .map_err(|e| e.in_field("method"))?;
     let export = export_index(&component, &config.method).map_err(|e| e.in_field("method"))?;
-    let linker = engine.linker(&component, grants, &entry.id)?;
+    let linker = link::linker(engine.engine(), &component, grants, &entry.id)?;
     let pre = linker
         .instantiate_pre(&component)
         .map_err(|e| Error::invalid(format!("failed to link wasm module: {e:#}")))?;
@@ -199,6 +177,7 @@ fn load(rt: &Arc<Runtime>, engine: Arc<WasmEngine>, entry: &Entry) -> Result<Loa
         limits: config.limits,
         pool: Pool::new(pool_kind),
         plan,
+        caps,
         rt: Arc::downgrade(rt),
     })
 }
@@ -234,8 +213,15 @@ fn validate(c: &WasmConfig, is_wat: bool) -> Result<()> {
             );
         }
     }
-    if !matches!(c.transport.as_str(), "" | "payload" | "wasi-http") {
-        return invalid("transport", "invalid transport type");
+    match c.transport.as_str() {
+        "" | "payload" => {}
+        "wasi-http" => {
+            return invalid(
+                "transport",
+                "the wasi-http transport is not supported yet (use payload)",
+            );
+        }
+        _ => return invalid("transport", "invalid transport type"),
     }
     c.pool.resolve().map_err(|e| e.in_field("pool"))?;
     if c.limits.max_execution_ms < 0 {
@@ -315,144 +301,35 @@ fn verify_hash(expected: &str, bytes: &[u8]) -> Result<()> {
     Ok(())
 }
 
-impl WasmFunction {
-    async fn run(self, cx: CallContext, args: Vec<Value>) -> Result<Value> {
-        let f = &self.0;
-        let params = convert::lower_args(&f.params, &args)
-            .map_err(|e| e.context(format!("{} ({})", f.method, f.id)))?;
-        let rt = f
-            .rt
-            .upgrade()
-            .ok_or_else(|| Error::new(ErrorKind::Unavailable, "the runtime is shutting down"))?;
-        let call = f.plan.resolve(&rt, &f.id, &cx)?;
-        drop(rt);
-        let wasi = if f.plan.eager() {
-            Some(call.build()?)
-        } else {
-            None
-        };
-        let _slot = f.pool.lease(|| async { Ok(()) }).await?;
-        let _instance = f
-            .engine
-            .instances()
-            .clone()
-            .acquire_owned()
-            .await
-            .map_err(|_| Error::new(ErrorKind::Unavailable, "wasm engine is shutting down"))?;
-        let max_memory = match f.limits.max_memory_mb {
-            0 => DEFAULT_MAX_MEMORY_MB,
-            mb => mb as u64,
-        };
-        let limits = StoreLimitsBuilder::new()
-            .memory_size((max_memory as usize).saturating_mul(1 << 20))
-            .trap_on_grow_failure(true)
-            .build();
-        let deadline = (f.limits.max_execution_ms > 0)
-            .then(|| Instant::now() + Duration::from_millis(f.limits.max_execution_ms as u64));
-        let state = StoreState::new(f.rt.clone(), call, wasi, limits, deadline);
-        let mut store = Store::new(f.engine.engine(), state);
-        store.limiter(|s| &mut s.limits);
-        store.set_epoch_deadline(1);
-        store.epoch_deadline_callback(|cx| match cx.data().deadline {
-            Some(deadline) if Instant::now() >= deadline => Ok(UpdateDeadline::Interrupt),
-            _ => Ok(UpdateDeadline::Yield(1)),
-        });
-        let outcome = async {
-            let instance = f.pre.instantiate_async(&mut store).await?;
-            let func = instance.get_func(&mut store, f.export).ok_or_else(|| {
-                wasmtime::Error::msg(format!("export \"{}\" not found in component", f.method))
-            })?;
-            let mut results: Vec<Val> = f.results.iter().map(|_| Val::Bool(false)).collect();
-            func.call_async(&mut store, &params, &mut results).await?;
-            Ok::<_, wasmtime::Error>(results)
-        };
-        // The epoch stops a guest that computes; this stops one parked in a host call
-        // (a sleep, a request) when its time is up.
-        let outcome = match deadline {
-            Some(deadline) => match tokio::time::timeout_at(deadline.into(), outcome).await {
-                Ok(outcome) => outcome,
-                Err(_) => Err(wasmtime::Error::from(Trap::Interrupt)),
-            },
-            None => outcome.await,
-        };
-        match outcome {
-            Ok(results) => match (results.first(), f.results.first()) {
-                (Some(v), Some(ty)) => convert::lift_as(ty, v),
-                _ => Ok(Value::Nil),
-            },
-            Err(e) => match e.downcast_ref::<I32Exit>() {
-                Some(I32Exit(0)) => Ok(Value::Nil),
-                Some(I32Exit(status)) => Err(Error::internal(format!(
-                    "{}: guest exited with status {status}",
-                    f.id
-                ))
-                .with_details(Some(Value::from_pairs([(
-                    "exit_code",
-                    Value::Int(i64::from(*status)),
-                )])))),
-                None => Err(call_error(&f.id, &f.method, &f.limits, &e)),
-            },
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use weft_core::FIELD_PREFIX;
+
+    /// A `function.wat` entry's fields with `transport`.
+    fn with_transport(transport: &str) -> WasmConfig {
+        WasmConfig {
+            source: "(component)".into(),
+            method: "run".into(),
+            transport: transport.into(),
+            ..WasmConfig::default()
         }
     }
-}
 
-/// Turns a wasmtime error into a weft error: Timeout for the deadline, Internal with the
-/// entry, the method and the wasm backtrace for traps.
-fn call_error(id: &EntryId, method: &str, limits: &Limits, e: &wasmtime::Error) -> Error {
-    let backtrace = e
-        .downcast_ref::<wasmtime::WasmBacktrace>()
-        .map(|bt| bt.to_string())
-        .unwrap_or_default();
-    match e.downcast_ref::<Trap>() {
-        Some(Trap::Interrupt) => Error::timeout(format!(
-            "{id}: {method} exceeded limits.max_execution_ms ({} ms)",
-            limits.max_execution_ms
-        )),
-        Some(trap) => {
-            let detail = trap.to_string();
-            let msg = if e
-                .chain()
-                .any(|c| c.to_string().contains("forcing a memory growth failure"))
-            {
-                format!(
-                    "{id}: {method} exceeded its memory limit ({} MB)",
-                    match limits.max_memory_mb {
-                        0 => DEFAULT_MAX_MEMORY_MB as i64,
-                        n => n,
-                    }
-                )
-            } else {
-                format!("failed to call wasm method: {method} ({id}): wasm trap: {detail}")
-            };
-            Error::internal(msg).with_stack(backtrace)
+    #[test]
+    fn only_the_payload_transport_is_accepted() {
+        for ok in ["", "payload"] {
+            assert!(validate(&with_transport(ok), true).is_ok(), "{ok:?}");
         }
-        None => {
-            let text = format!("{e:#}");
-            if text.contains("forcing a memory growth failure") {
-                return Error::internal(format!(
-                    "{id}: {method} exceeded its memory limit ({} MB)",
-                    match limits.max_memory_mb {
-                        0 => DEFAULT_MAX_MEMORY_MB as i64,
-                        n => n,
-                    }
-                ));
-            }
-            Error::internal(format!(
-                "failed to call wasm method: {method} ({id}): {text}"
-            ))
-            .with_stack(backtrace)
-        }
-    }
-}
-
-impl Function for WasmFunction {
-    fn call(&self, cx: CallContext, args: Vec<Value>) -> BoxFuture<Result<Value>> {
-        Box::pin(self.clone().run(cx, args))
-    }
-}
-
-impl ProcessFactory for WasmFunction {
-    fn run(&self, cx: CallContext, args: Vec<Value>) -> BoxFuture<Result<Value>> {
-        Box::pin(self.clone().run(cx, args))
+        let err = validate(&with_transport("wasi-http"), true).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Invalid);
+        assert_eq!(
+            err.message(),
+            "the wasi-http transport is not supported yet (use payload)"
+        );
+        assert_eq!(err.context_chain(), [format!("{FIELD_PREFIX}transport")]);
+        let err = validate(&with_transport("grpc"), true).unwrap_err();
+        assert_eq!(err.message(), "invalid transport type");
+        assert_eq!(err.context_chain(), [format!("{FIELD_PREFIX}transport")]);
     }
 }

@@ -1,19 +1,48 @@
 //! weft-wasm: WebAssembly entries (`function.wat`, `function.wasm`, `process.wasm`) on
 //! wasmtime, with one call path for core modules and components.
 //!
-//! A core module with a `wit:` signature is wrapped into a component at load, so every
-//! entry is a component by the time it is compiled. Compilation goes through an on-disk
-//! cache; each call gets a fresh instance from the entry's `InstancePre`.
+//! [`WasmHandler`] is the kind handler of the three kinds. At registration an entry is
+//! validated, read through the fs capability, wrapped into a component when it is a core
+//! module with a `wit:` signature (so every entry is a component by the time it is
+//! compiled), compiled through an on-disk cache, and linked with what its `imports:`
+//! grant. Each call gets a fresh instance from the entry's `InstancePre`, with its WASI
+//! resolved in the caller's context ([`Capabilities`]) and every network use checked by
+//! `weft_net`.
+//!
+//! The modules, each using only the ones after its arrow (no cycle):
+//!
+//! ```text
+//! entry      kind handler, entry fields and checks, loading  → call component engine link profiles wasi
+//! call       the call path: leases, store, deadline, result  → convert engine store wasi
+//! link       WASI per grants, the funcs host, import stubs   → funcs guards profiles store
+//! funcs      the wippy:runtime/funcs host                    → store
+//! store      per-call store data and the hosts' views        → guards profiles wasi
+//! wasi       the wasi: plan, per-call resolution, WasiCtx    → guards profiles stdio
+//! guards     socket, name lookup and HTTP checks (weft_net)  → (none)
+//! stdio      a guest's stdin, stdout and stderr              → (none)
+//! engine     the wasmtime engine, epoch ticker, pooling      → cache
+//! cache      the on-disk compile cache                       → (none)
+//! component  binary kind, core wrapping, export lookup       → (none)
+//! profiles   imports: profiles and an entry's grants         → (none)
+//! convert    weft values to and from component values        → (none)
+//! ```
 
-pub mod convert;
-pub mod engine;
-pub mod entry;
+#![deny(missing_docs)]
+
+mod cache;
+mod call;
+mod component;
+mod convert;
+mod engine;
+mod entry;
 mod funcs;
-mod outgoing;
-pub mod profiles;
+mod guards;
+mod link;
+mod profiles;
 mod stdio;
-pub mod store;
+mod store;
 mod wasi;
 
-pub use engine::{EngineConfig, WasmEngine};
+pub use engine::EngineConfig;
 pub use entry::WasmHandler;
+pub use wasi::Capabilities;

@@ -1,7 +1,8 @@
 //! Host import profiles (reference §3.4): each `imports:` name selects a fixed group of
-//! interfaces. Names are matched after lower-casing, trimming and cutting at the first
-//! `@` (so `wasi:io/poll@0.2.9` is `wasi:poll`); the id's name part and the whole id are
-//! both tried.
+//! interfaces ([`Profile`]), and the set an entry imported is its [`Grants`]. Names are
+//! matched after lower-casing, trimming and cutting at the first `@` (so
+//! `wasi:io/poll@0.2.9` is `wasi:poll`); the id's name part and the whole id are both
+//! tried.
 
 use weft_core::{Error, Result};
 
@@ -28,6 +29,27 @@ pub enum Profile {
     Sockets,
     /// `wasi:http/types`, `wasi:http/outgoing-handler`.
     Http,
+}
+
+/// The profiles an entry imported.
+#[derive(Clone, Copy, Default, Debug, PartialEq, Eq)]
+pub struct Grants(u16);
+
+impl Grants {
+    /// The grants of these profiles.
+    pub fn of(profiles: &[Profile]) -> Grants {
+        Grants(profiles.iter().fold(0, |set, p| set | Self::bit(*p)))
+    }
+
+    /// Whether `profile` was imported.
+    pub fn has(self, profile: Profile) -> bool {
+        self.0 & Self::bit(profile) != 0
+    }
+
+    /// The bit of `profile` in the set.
+    fn bit(profile: Profile) -> u16 {
+        1 << profile as u16
+    }
 }
 
 /// Accepted names (normalized) for each profile.
@@ -154,6 +176,13 @@ mod tests {
         assert_eq!(lookup("wasi:io"), Some(Profile::Io));
         assert_eq!(lookup("wasi:http/incoming-handler"), None);
         assert_eq!(lookup("wasi:cli/run"), None);
+    }
+
+    #[test]
+    fn grants_hold_exactly_their_profiles() {
+        let g = Grants::of(&[Profile::Cli, Profile::Clocks]);
+        assert!(g.has(Profile::Cli) && g.has(Profile::Clocks));
+        assert!(!g.has(Profile::Filesystem) && !g.has(Profile::Funcs));
     }
 
     #[test]

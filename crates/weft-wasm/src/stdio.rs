@@ -19,7 +19,7 @@ use wasmtime_wasi::cli::{IsTerminal, StdinStream, StdoutStream};
 use wasmtime_wasi::p2::{OutputStream, Pollable, StreamError, StreamResult};
 use wasmtime_wasi_io::bytes::Bytes;
 use weft_core::EntryId;
-use weft_core::terminal::{SharedReader, SharedWriter};
+use weft_runtime::{SharedReader, SharedWriter};
 
 /// Bytes a guest may write at once.
 const WRITE_BUDGET: usize = 64 * 1024;

@@ -1,34 +1,29 @@
-//! The data of one call's store: limits, the resource table, the caller's context, and
-//! the views the WASI, WASI-HTTP and `funcs` hosts take of it.
+//! The store of one call: its data (limits, deadline, resource table, the call's WASI)
+//! and the views the WASI, WASI-HTTP and `funcs` hosts take of it.
 
 use std::sync::Weak;
 use std::time::Instant;
 
-use wasmtime::component::{HasData, Resource, ResourceTable};
-use wasmtime_wasi::p2::SocketError;
-use wasmtime_wasi::p2::bindings::sockets::ip_name_lookup::{
-    Host as LookupHost, HostResolveAddressStream, ResolveAddressStream,
-};
-use wasmtime_wasi::p2::bindings::sockets::network::{
-    ErrorCode, Host as NetworkHost, HostNetwork, IpAddress, Network,
-};
+use wasmtime::component::ResourceTable;
+use wasmtime::{Engine, Store, StoreLimits, UpdateDeadline};
 use wasmtime_wasi::random::WasiRandomCtx;
 use wasmtime_wasi::sockets::WasiSocketsCtxView;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpHooks, WasiHttpView};
 use weft_runtime::Runtime;
 
-use crate::outgoing::HttpGuard;
+use crate::guards::{HttpGuard, LookupView};
 use crate::profiles::Profile;
 use crate::wasi::CallWasi;
 
 /// The per-call store data.
-pub struct StoreState {
-    pub(crate) limits: wasmtime::StoreLimits,
+pub(crate) struct StoreState {
+    limits: StoreLimits,
     /// When `max_execution_ms` runs out (None: no limit).
-    pub(crate) deadline: Option<Instant>,
+    deadline: Option<Instant>,
     /// The runtime, for the `funcs` host.
     pub(crate) rt: Weak<Runtime>,
+    /// What the guest sees, resolved in the caller's context.
     pub(crate) call: CallWasi,
     table: ResourceTable,
     /// Built on the first WASI call unless the entry needs it up front.
@@ -37,22 +32,13 @@ pub struct StoreState {
     hooks: HttpGuard,
 }
 
-/// `wasi:sockets/ip-name-lookup` with the `socket.resolve` check in front.
-pub(crate) struct GuardedLookup;
-
-/// The view [`GuardedLookup`] gives its host functions.
-pub(crate) struct LookupView<'a> {
-    sockets: WasiSocketsCtxView<'a>,
-    cx: &'a weft_core::CallContext,
-}
-
 impl StoreState {
     /// Store data for one call; `wasi` is the context when it was built up front.
     pub(crate) fn new(
         rt: Weak<Runtime>,
         call: CallWasi,
         wasi: Option<WasiCtx>,
-        limits: wasmtime::StoreLimits,
+        limits: StoreLimits,
         deadline: Option<Instant>,
     ) -> StoreState {
         let hooks = HttpGuard::new(call.cx.clone(), call.grants.has(Profile::Http));
@@ -66,6 +52,19 @@ impl StoreState {
             http: WasiHttpCtx::new(),
             hooks,
         }
+    }
+
+    /// A store holding this data, bounded by its memory limits and interrupted at its
+    /// deadline (checked every epoch tick; until then the guest yields every tick).
+    pub(crate) fn into_store(self, engine: &Engine) -> Store<StoreState> {
+        let mut store = Store::new(engine, self);
+        store.limiter(|s| &mut s.limits);
+        store.set_epoch_deadline(1);
+        store.epoch_deadline_callback(|cx| match cx.data().deadline {
+            Some(deadline) if Instant::now() >= deadline => Ok(UpdateDeadline::Interrupt),
+            _ => Ok(UpdateDeadline::Yield(1)),
+        });
+        store
     }
 
     /// The WASI context, built on first use.
@@ -83,13 +82,11 @@ impl StoreState {
     pub(crate) fn lookup(&mut self) -> LookupView<'_> {
         let call = &self.call;
         let wasi = self.wasi.get_or_insert_with(|| call.build_unmounted());
-        LookupView {
-            sockets: WasiSocketsCtxView {
-                ctx: wasi.sockets(),
-                table: &mut self.table,
-            },
-            cx: &call.cx,
-        }
+        let sockets = WasiSocketsCtxView {
+            ctx: wasi.sockets(),
+            table: &mut self.table,
+        };
+        LookupView::new(sockets, &call.cx)
     }
 }
 
@@ -116,61 +113,5 @@ impl WasiHttpView for StoreState {
             table: &mut self.table,
             hooks: &mut self.hooks as &mut dyn WasiHttpHooks,
         }
-    }
-}
-
-impl HasData for GuardedLookup {
-    type Data<'a> = LookupView<'a>;
-}
-
-impl LookupHost for LookupView<'_> {
-    fn resolve_addresses(
-        &mut self,
-        network: Resource<Network>,
-        name: String,
-    ) -> Result<Resource<ResolveAddressStream>, SocketError> {
-        if self.cx.check("socket.resolve", &name).is_err() {
-            return Err(ErrorCode::AccessDenied.into());
-        }
-        self.sockets.resolve_addresses(network, name)
-    }
-}
-
-impl NetworkHost for LookupView<'_> {
-    fn convert_error_code(&mut self, error: SocketError) -> wasmtime::Result<ErrorCode> {
-        self.sockets.convert_error_code(error)
-    }
-
-    fn network_error_code(
-        &mut self,
-        err: Resource<wasmtime_wasi::p2::bindings::io::error::Error>,
-    ) -> wasmtime::Result<Option<ErrorCode>> {
-        self.sockets.network_error_code(err)
-    }
-}
-
-impl HostNetwork for LookupView<'_> {
-    fn drop(&mut self, network: Resource<Network>) -> wasmtime::Result<()> {
-        HostNetwork::drop(&mut self.sockets, network)
-    }
-}
-
-impl HostResolveAddressStream for LookupView<'_> {
-    fn resolve_next_address(
-        &mut self,
-        stream: Resource<ResolveAddressStream>,
-    ) -> Result<Option<IpAddress>, SocketError> {
-        self.sockets.resolve_next_address(stream)
-    }
-
-    fn subscribe(
-        &mut self,
-        stream: Resource<ResolveAddressStream>,
-    ) -> wasmtime::Result<Resource<wasmtime_wasi::p2::DynPollable>> {
-        HostResolveAddressStream::subscribe(&mut self.sockets, stream)
-    }
-
-    fn drop(&mut self, stream: Resource<ResolveAddressStream>) -> wasmtime::Result<()> {
-        HostResolveAddressStream::drop(&mut self.sockets, stream)
     }
 }

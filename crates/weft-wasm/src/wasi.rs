@@ -1,9 +1,8 @@
-//! WASI for WASM entries: what an entry is granted (its `imports:` profiles), the static
-//! `wasi:` configuration checked at boot, and what each call's guest sees.
+//! WASI for WASM entries: the static `wasi:` configuration checked at boot, and what
+//! each call's guest sees.
 //!
-//! Linking follows one rule, so an entry never gets a capability it did not ask for:
-//! an interface that can say no is linked real and says no unless its profile is
-//! imported; an interface that cannot say no is linked as traps naming the profile.
+//! Without its profile in `imports:`, an interface is linked but gives nothing (the
+//! linking rule is in the `link` module):
 //!
 //! | Not imported      | The guest sees                                               |
 //! |-------------------|--------------------------------------------------------------|
@@ -11,32 +10,37 @@
 //! | `wasi:filesystem` | no preopened directories                                     |
 //! | `wasi:sockets`    | every address and name lookup denied (`access-denied`)       |
 //! | `wasi:http`       | every outgoing request denied (`HTTP-request-denied`)        |
-//! | `wasi:clocks`, `wasi:random`, `funcs` | a trap naming the interface and the missing import |
 //!
-//! `wasi:io` and `wasi:poll` only define streams, errors and pollables, which a guest can
-//! only obtain through another interface; they are always linked.
-//!
-//! Per call, permission and env lookups run before the guest starts (their errors fail
-//! that call). The `WasiCtx` itself is built on the guest's first WASI call, since most
-//! calls make none; entries with mounts build it up front, opening their directories.
+//! A [`WasiPlan`] is made at boot from the entry's `wasi:` fields; `wasi:` fields that
+//! need a profile the entry did not import fail the boot. Per call the plan is resolved
+//! in the caller's context ([`WasiPlan::resolve`]): env values through the env
+//! capability, mounts through the fs capability (its `fs.get` check), before the guest
+//! starts, so their errors fail that call. The `WasiCtx` itself is built on the guest's
+//! first WASI call, since most calls make none; entries with mounts build it up front,
+//! opening their directories.
 
+use std::path::PathBuf;
 use std::sync::Arc;
-use wasmtime::Engine;
 
-use wasmtime::component::{Component, Linker};
-use wasmtime_wasi::p2::bindings::{cli, clocks, filesystem, random, sockets};
-use wasmtime_wasi::sockets::SocketAddrUse;
 use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxBuilder};
 use weft_core::{CallContext, EntryId, Error, ErrorKind, Result};
-use weft_runtime::Runtime;
+use weft_env::EnvRegistry;
+use weft_fs::FsRegistry;
+use weft_runtime::Terminal;
 
-use crate::profiles::Profile;
+use crate::guards::socket_check;
+use crate::profiles::{Grants, Profile};
 use crate::stdio::{Input, Output};
-use crate::store::StoreState;
 
-/// The profiles an entry imported.
-#[derive(Clone, Copy, Default, Debug, PartialEq, Eq)]
-pub(crate) struct Grants(u16);
+/// The app capabilities WASM entries reach.
+#[derive(Clone)]
+pub struct Capabilities {
+    /// The app's environment variables, for the `wasi.env` mappings of entries.
+    pub env: Arc<EnvRegistry>,
+    /// The app's filesystems, for `.wasm` files (read at boot by the runtime itself) and
+    /// `wasi.mounts` (opened per call after the caller's `fs.get` check).
+    pub fs: Arc<FsRegistry>,
+}
 
 /// The `wasi:` configuration of an entry, checked at boot.
 #[derive(Debug, Default)]
@@ -64,7 +68,7 @@ pub(crate) struct CallWasi {
     args: Arc<[String]>,
     cwd: Arc<str>,
     env: Vec<(String, String)>,
-    mounts: Vec<(std::path::PathBuf, String, bool)>,
+    mounts: Vec<(PathBuf, String, bool)>,
 }
 
 /// The fields of `wasi:` as written in an entry.
@@ -93,22 +97,6 @@ pub(crate) struct WasiMount {
     pub fs: String,
     pub guest: String,
     pub read_only: bool,
-}
-
-impl Grants {
-    /// The grants of these profiles.
-    pub fn of(profiles: &[Profile]) -> Grants {
-        Grants(profiles.iter().fold(0, |set, p| set | Self::bit(*p)))
-    }
-
-    /// Whether `profile` was imported.
-    pub fn has(self, profile: Profile) -> bool {
-        self.0 & Self::bit(profile) != 0
-    }
-
-    fn bit(profile: Profile) -> u16 {
-        1 << profile as u16
-    }
 }
 
 impl WasiPlan {
@@ -165,12 +153,18 @@ impl WasiPlan {
         !self.mounts.is_empty()
     }
 
-    /// Resolves the plan for one call in the caller's context: env values from their
-    /// storages, mounts after the `fs.get` check. Errors fail that call only.
-    pub fn resolve(&self, rt: &Runtime, entry: &EntryId, cx: &CallContext) -> Result<CallWasi> {
+    /// Resolves the plan for one call of `entry` in the caller's context `cx`: env
+    /// values from their storages, mounts through the fs capability (its `fs.get`
+    /// check). Errors fail that call only.
+    pub fn resolve(
+        &self,
+        caps: &Capabilities,
+        entry: &EntryId,
+        cx: &CallContext,
+    ) -> Result<CallWasi> {
         let mut env = Vec::with_capacity(self.env.len());
         for (name, id, required) in &self.env {
-            let value = rt
+            let value = caps
                 .env
                 .lookup(id, Some(entry.ns()))
                 .map_err(|e| {
@@ -192,18 +186,21 @@ impl WasiPlan {
         }
         let mut mounts = Vec::with_capacity(self.mounts.len());
         for (fs, guest, read_only) in &self.mounts {
-            cx.check("fs.get", fs).map_err(|_| {
-                Error::permission_denied(format!("not allowed to access filesystem: {fs}"))
-            })?;
-            let root = rt.fs.get(fs).ok_or_else(|| {
-                Error::not_found(format!("wasi mount filesystem not found: {fs}"))
+            let root = caps.fs.get(cx, fs).map_err(|e| match e.kind() {
+                ErrorKind::PermissionDenied => {
+                    Error::permission_denied(format!("not allowed to access filesystem: {fs}"))
+                }
+                ErrorKind::NotFound => {
+                    Error::not_found(format!("wasi mount filesystem not found: {fs}"))
+                }
+                _ => e,
             })?;
             mounts.push((root.root().to_path_buf(), guest.clone(), *read_only));
         }
         let args = match &self.args {
             Some(args) => args.clone(),
             None => cx
-                .terminal()
+                .handle::<Terminal>()
                 .map_or_else(|| Arc::from([]), |t| Arc::from(t.args())),
         };
         Ok(CallWasi {
@@ -243,11 +240,13 @@ impl CallWasi {
         self.base().build()
     }
 
+    /// Everything but the mounts: stdio, args, env and cwd per `wasi:cli`, sockets per
+    /// `wasi:sockets`.
     fn base(&self) -> WasiCtxBuilder {
         let mut b = WasiCtxBuilder::new();
         if self.grants.has(Profile::Cli) {
             b.args(&self.args).envs(&self.env).initial_cwd(&*self.cwd);
-            match self.cx.terminal() {
+            match self.cx.handle::<Terminal>() {
                 Some(t) => {
                     b.stdin(Input::Terminal(t.stdin().clone()))
                         .stdout(Output::Terminal(t.stdout().clone()))
@@ -265,14 +264,10 @@ impl CallWasi {
                 .stderr(Output::Closed);
         }
         if self.grants.has(Profile::Sockets) {
-            let cx = self.cx.clone();
             b.allow_tcp(true)
                 .allow_udp(true)
                 .allow_ip_name_lookup(true)
-                .socket_addr_check(move |addr, usage| {
-                    let allowed = socket_allowed(&cx, addr, usage);
-                    Box::pin(async move { allowed })
-                });
+                .socket_addr_check(socket_check(self.cx.clone()));
         } else {
             b.allow_tcp(false)
                 .allow_udp(false)
@@ -280,117 +275,6 @@ impl CallWasi {
         }
         b
     }
-}
-
-/// Links what an entry may use into `linker`, and every import nobody provides as a trap
-/// naming it.
-pub(crate) fn link(
-    linker: &mut Linker<StoreState>,
-    engine: &Engine,
-    component: &Component,
-    grants: Grants,
-    entry: &EntryId,
-) -> Result<()> {
-    link_wasi(linker, grants).map_err(|e| Error::internal(format!("linking WASI: {e:#}")))?;
-    if grants.has(Profile::Funcs) {
-        crate::funcs::link(linker)
-            .map_err(|e| Error::internal(format!("linking {}: {e:#}", crate::funcs::INTERFACE)))?;
-    }
-    let ty = component.component_type();
-    for (name, item) in ty.imports(engine) {
-        let missing =
-            |profile: &str| format!("not granted to {entry}: add `{profile}` to its imports");
-        let why = if name.starts_with("wasi:clocks/") && !grants.has(Profile::Clocks) {
-            missing("wasi:clocks")
-        } else if name.starts_with("wasi:random/") && !grants.has(Profile::Random) {
-            missing("wasi:random")
-        } else if name.starts_with("wippy:runtime/funcs") {
-            if grants.has(Profile::Funcs) {
-                continue;
-            }
-            missing("funcs")
-        } else if LINKED.iter().any(|p| name.starts_with(p)) {
-            continue;
-        } else {
-            "unresolved host import: no host provides it".to_string()
-        };
-        crate::engine::stub_import(linker, engine, name, &item.ty, why)
-            .map_err(|e| Error::internal(format!("stubbing import {name}: {e:#}")))?;
-    }
-    Ok(())
-}
-
-/// Interface prefixes [`link_wasi`] defines (clocks and random only when granted).
-const LINKED: &[&str] = &[
-    "wasi:io/",
-    "wasi:cli/",
-    "wasi:clocks/",
-    "wasi:random/",
-    "wasi:filesystem/",
-    "wasi:sockets/",
-    "wasi:http/types",
-    "wasi:http/outgoing-handler",
-];
-
-/// The WASI 0.2 interfaces, following the rule in the module docs.
-fn link_wasi(l: &mut Linker<StoreState>, grants: Grants) -> wasmtime::Result<()> {
-    use wasmtime_wasi::cli::WasiCli;
-    use wasmtime_wasi::clocks::WasiClocks;
-    use wasmtime_wasi::filesystem::WasiFilesystem;
-    use wasmtime_wasi::random::WasiRandom;
-    use wasmtime_wasi::sockets::WasiSockets;
-    use wasmtime_wasi::{
-        cli::WasiCliView as _, clocks::WasiClocksView as _, filesystem::WasiFilesystemView as _,
-        sockets::WasiSocketsView as _,
-    };
-    type S = StoreState;
-
-    wasmtime_wasi_io::add_to_linker_async(l)?;
-    if grants.has(Profile::Clocks) {
-        clocks::wall_clock::add_to_linker::<S, WasiClocks>(l, S::clocks)?;
-        clocks::monotonic_clock::add_to_linker::<S, WasiClocks>(l, S::clocks)?;
-    }
-    if grants.has(Profile::Random) {
-        random::random::add_to_linker::<S, WasiRandom>(l, S::random_ctx)?;
-        random::insecure::add_to_linker::<S, WasiRandom>(l, S::random_ctx)?;
-        random::insecure_seed::add_to_linker::<S, WasiRandom>(l, S::random_ctx)?;
-    }
-    cli::exit::add_to_linker::<S, WasiCli>(l, S::cli)?;
-    cli::environment::add_to_linker::<S, WasiCli>(l, S::cli)?;
-    cli::stdin::add_to_linker::<S, WasiCli>(l, S::cli)?;
-    cli::stdout::add_to_linker::<S, WasiCli>(l, S::cli)?;
-    cli::stderr::add_to_linker::<S, WasiCli>(l, S::cli)?;
-    cli::terminal_input::add_to_linker::<S, WasiCli>(l, S::cli)?;
-    cli::terminal_output::add_to_linker::<S, WasiCli>(l, S::cli)?;
-    cli::terminal_stdin::add_to_linker::<S, WasiCli>(l, S::cli)?;
-    cli::terminal_stdout::add_to_linker::<S, WasiCli>(l, S::cli)?;
-    cli::terminal_stderr::add_to_linker::<S, WasiCli>(l, S::cli)?;
-    filesystem::types::add_to_linker::<S, WasiFilesystem>(l, S::filesystem)?;
-    filesystem::preopens::add_to_linker::<S, WasiFilesystem>(l, S::filesystem)?;
-    sockets::tcp::add_to_linker::<S, WasiSockets>(l, S::sockets)?;
-    sockets::udp::add_to_linker::<S, WasiSockets>(l, S::sockets)?;
-    sockets::tcp_create_socket::add_to_linker::<S, WasiSockets>(l, S::sockets)?;
-    sockets::udp_create_socket::add_to_linker::<S, WasiSockets>(l, S::sockets)?;
-    sockets::instance_network::add_to_linker::<S, WasiSockets>(l, S::sockets)?;
-    sockets::network::add_to_linker::<S, WasiSockets>(l, &Default::default(), S::sockets)?;
-    sockets::ip_name_lookup::add_to_linker::<S, crate::store::GuardedLookup>(l, S::lookup)?;
-    wasmtime_wasi_http::p2::add_only_http_to_linker_async(l)?;
-    Ok(())
-}
-
-/// The policy check of a socket use: `socket.listen` for binds and listens,
-/// `socket.connect` for connects and datagrams. The implicit bind to the wildcard
-/// address that every connect makes is not a listen.
-fn socket_allowed(cx: &CallContext, addr: std::net::SocketAddr, usage: SocketAddrUse) -> bool {
-    let (action, implicit) = match usage {
-        SocketAddrUse::TcpBind | SocketAddrUse::UdpBind => (
-            "socket.listen",
-            addr.ip().is_unspecified() && addr.port() == 0,
-        ),
-        SocketAddrUse::TcpListen => ("socket.listen", false),
-        _ => ("socket.connect", false),
-    };
-    implicit || cx.check(action, &addr.to_string()).is_ok()
 }
 
 /// A guest path with `.` and `..` resolved lexically.
@@ -419,13 +303,6 @@ pub(crate) fn clean_guest_path(p: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn grants_hold_exactly_their_profiles() {
-        let g = Grants::of(&[Profile::Cli, Profile::Clocks]);
-        assert!(g.has(Profile::Cli) && g.has(Profile::Clocks));
-        assert!(!g.has(Profile::Filesystem) && !g.has(Profile::Funcs));
-    }
 
     #[test]
     fn wasi_fields_need_their_profile() {

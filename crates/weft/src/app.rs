@@ -3,9 +3,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use weft_core::Terminal;
 use weft_registry::{BootOptions, LoadErrors, LoadOptions, Registry, load_app};
-use weft_runtime::{Runtime, terminal};
+use weft_runtime::{Runtime, Terminal};
 
 use crate::{Cli, Command, RunArgs};
 
@@ -45,7 +44,7 @@ async fn check(opts: &LoadOptions, skip_unknown_kinds: bool) -> i32 {
                 "ok: {} entries, {} functions, {} commands",
                 rt.registry.len(),
                 rt.functions.ids().len(),
-                terminal::commands(&rt.registry).len()
+                weft_runtime::commands(&rt.registry).len()
             );
             0
         }
@@ -63,7 +62,7 @@ fn list(opts: &LoadOptions) -> i32 {
     for entry in app.entries {
         registry.insert(entry);
     }
-    let commands = terminal::commands(&registry);
+    let commands = weft_runtime::commands(&registry);
     if commands.is_empty() {
         println!("No commands found.");
         println!(
@@ -89,7 +88,7 @@ async fn run_app(opts: &LoadOptions, run: &RunArgs, skip_unknown_kinds: bool) ->
         Err(code) => return code,
     };
     let term = Arc::new(Terminal::stdio(args.to_vec()));
-    match terminal::run_command(&rt, run.host.as_deref(), name, term).await {
+    match weft_runtime::run_command(&rt, run.host.as_deref(), name, term).await {
         Ok(code) => code,
         Err(e) => {
             eprintln!("error: {e}");

@@ -3,45 +3,75 @@
 //! The CLI (`src/main.rs`) and the benchmarks both boot through [`boot_app`], so what is
 //! measured is what users run.
 
+#![deny(missing_docs)]
+
 use std::sync::Arc;
 
+use weft_env::{EnvHandler, EnvRegistry};
+use weft_fs::{FsHandler, FsRegistry};
 use weft_lua::LuaEngine;
 use weft_registry::{BootOptions, KindHandler, LoadErrors, LoadOptions, boot, load_app};
-use weft_runtime::Runtime;
-use weft_runtime::fs::FsHandler;
-use weft_runtime::hosts::HostHandler;
-use weft_runtime::services::ServiceHandler;
+use weft_runtime::{HostHandler, Runtime, ServiceHandler};
+use weft_security::PolicyHandler;
 use weft_wasm::{EngineConfig, WasmHandler};
 
-/// A booted app: its runtime and the warnings of its load.
+/// A booted app: its runtime, its capabilities and the warnings of its load.
 pub struct Booted {
     /// The running app's shared state.
     pub runtime: Arc<Runtime>,
+    /// The env capability (storages and variables).
+    pub env: Arc<EnvRegistry>,
+    /// The fs capability (`fs.directory` roots).
+    pub fs: Arc<FsRegistry>,
     /// Load and boot warnings (duplicates, skipped kinds, ignored keys).
     pub warnings: Vec<String>,
+}
+
+/// The capabilities of one app, made before its entries are applied and handed to the
+/// engines that serve them.
+struct Capabilities {
+    env: Arc<EnvRegistry>,
+    fs: Arc<FsRegistry>,
 }
 
 /// Loads the app of `opts` and registers every entry with its engine.
 pub async fn boot_app(opts: &LoadOptions, boot_opts: &BootOptions) -> Result<Booted, LoadErrors> {
     let app = load_app(opts)?;
     let runtime = Runtime::new(app.root.clone(), app.config.clone());
-    let handlers = handlers(&runtime);
+    let caps = Capabilities {
+        env: Arc::new(EnvRegistry::new(app.root.clone())),
+        fs: Arc::new(FsRegistry::new(app.root.clone())),
+    };
+    let handlers = handlers(&runtime, &caps);
     let report = boot(&app, &runtime.registry, &handlers, boot_opts).await?;
     let mut warnings = app.warnings;
     warnings.extend(report.warnings);
-    Ok(Booted { runtime, warnings })
+    Ok(Booted {
+        runtime,
+        env: caps.env,
+        fs: caps.fs,
+        warnings,
+    })
 }
 
-/// The kind handlers of every engine, registering into `rt`.
-pub fn handlers(rt: &Arc<Runtime>) -> Vec<Arc<dyn KindHandler>> {
+/// The kind handlers: each is given what it fills (the runtime, or a capability's
+/// state) and, for engines, the capabilities they serve to their code.
+fn handlers(rt: &Arc<Runtime>, caps: &Capabilities) -> Vec<Arc<dyn KindHandler>> {
+    let lua = weft_lua::Capabilities {
+        env: caps.env.clone(),
+    };
+    let wasm = weft_wasm::Capabilities {
+        env: caps.env.clone(),
+        fs: caps.fs.clone(),
+    };
     vec![
-        Arc::new(LuaEngine::new(rt.clone())),
-        Arc::new(WasmHandler::new(rt.clone(), wasm_config(rt))),
+        Arc::new(LuaEngine::new(rt, lua)),
+        Arc::new(WasmHandler::new(rt, wasm, wasm_config(rt))),
         Arc::new(HostHandler),
-        Arc::new(ServiceHandler::new(rt.clone())),
-        Arc::new(FsHandler::new(rt)),
-        Arc::new(weft_runtime::env::EnvHandler::new(rt)),
-        Arc::new(weft_security::PolicyHandler::new(&rt.policies)),
+        Arc::new(ServiceHandler::new(rt)),
+        Arc::new(FsHandler::new(&caps.fs)),
+        Arc::new(EnvHandler::new(&caps.env)),
+        Arc::new(PolicyHandler::new(&rt.policies)),
     ]
 }
 

@@ -436,6 +436,7 @@ return {run = function(case) return cases[case]() end}
 struct App {
     _dir: tempfile::TempDir,
     rt: Arc<Runtime>,
+    env: Arc<weft_env::EnvRegistry>,
 }
 
 impl App {
@@ -460,8 +461,12 @@ impl App {
         ] {
             std::fs::write(root.join(path), text).unwrap();
         }
-        match common::boot_dir(root).await {
-            Ok(rt) => App { _dir: dir, rt },
+        match common::boot_app_dir(root).await {
+            Ok(booted) => App {
+                _dir: dir,
+                rt: booted.runtime,
+                env: booted.env,
+            },
             Err(e) => panic!("boot failed:\n{e}"),
         }
     }
@@ -496,7 +501,7 @@ impl App {
     }
 
     fn marker(&self) -> Option<String> {
-        self.rt.env.get("t:marker", None).unwrap()
+        self.env.get(&self.rt.root_context(), "t:marker").unwrap()
     }
 }
 
@@ -736,7 +741,7 @@ async fn a_service_runs_as_its_actor_within_its_scope() {
     assert_eq!(app.rt.services.start_all().await.unwrap(), 1);
     let mut report = None;
     for _ in 0..500 {
-        report = app.rt.env.get("t:report", None).unwrap();
+        report = app.env.get(&app.rt.root_context(), "t:report").unwrap();
         if report.is_some() {
             break;
         }

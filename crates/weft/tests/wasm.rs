@@ -433,6 +433,27 @@ async fn bad_wasm_entries_fail_the_boot_with_entry_field_and_reason() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_wasi_http_transport_fails_the_boot_until_http_serves_it() {
+    let good_wat = r#"(module (func (export \"f\") (result i32) i32.const 1))"#;
+    let entries = format!(
+        "namespace: t\nentries:\n  - {{name: web, kind: function.wat, source: \"{good_wat}\", method: f, wit: \"f: func() -> s32;\", transport: wasi-http}}\n  - {{name: plain, kind: function.wat, source: \"{good_wat}\", method: f, wit: \"f: func() -> s32;\", transport: payload}}\n"
+    );
+    let errors = boot(&entries).await.err().expect("boot should fail");
+    assert!(
+        errors.contains("t:web (function.wat): field transport:") && errors.contains("wasi-http"),
+        "{errors}"
+    );
+    assert!(
+        errors.contains("_index.yaml"),
+        "the file is named: {errors}"
+    );
+    assert!(
+        !errors.contains("t:plain"),
+        "payload stays accepted: {errors}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn compile_cache_is_used_and_survives_corruption() {
     let dir = app_dir(&index(""));
     let opts = LoadOptions {

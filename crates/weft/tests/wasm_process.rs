@@ -9,8 +9,8 @@
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 
-use weft_core::{ErrorKind, Terminal, Value};
-use weft_runtime::{Runtime, Spawn, terminal};
+use weft_core::{ErrorKind, Value};
+use weft_runtime::{Runtime, Spawn, Terminal};
 
 mod common;
 use common::dist;
@@ -392,7 +392,7 @@ async fn a_command_gets_the_terminal_args_and_stdio() {
 
     // The CLI args are the parameters; the guest's stdout is the terminal's.
     let (term, out, err) = captured(&["hello there"]);
-    let code = terminal::run_command(&app.rt, None, "say", term)
+    let code = weft_runtime::run_command(&app.rt, None, "say", term)
         .await
         .unwrap();
     assert_eq!(
@@ -401,7 +401,7 @@ async fn a_command_gets_the_terminal_args_and_stdio() {
     );
 
     let (term, out, err) = captured(&["oops"]);
-    let code = terminal::run_command(&app.rt, None, "warn", term)
+    let code = weft_runtime::run_command(&app.rt, None, "warn", term)
         .await
         .unwrap();
     assert_eq!(
@@ -411,7 +411,7 @@ async fn a_command_gets_the_terminal_args_and_stdio() {
 
     // A one-parameter export run without arguments: a count mismatch, exit code 1.
     let (term, out, err) = captured(&[]);
-    let code = terminal::run_command(&app.rt, None, "say", term)
+    let code = weft_runtime::run_command(&app.rt, None, "say", term)
         .await
         .unwrap();
     assert_eq!(code, 1);
@@ -440,7 +440,7 @@ async fn a_command_gets_the_terminal_args_and_stdio() {
     let mut spawn = Spawn::new("t:exit", "t:terminal", vec![Value::Int(5)]);
     spawn.terminal = Some(term.clone());
     let result = app.exec(spawn).await;
-    assert_eq!(terminal::report(&result, &term), 1);
+    assert_eq!(weft_runtime::report(&result, &term), 1);
     assert!(
         err.text().contains("t:exit: guest exited with status 1"),
         "{}",
@@ -450,6 +450,6 @@ async fn a_command_gets_the_terminal_args_and_stdio() {
     let mut spawn = Spawn::new("t:exit", "t:terminal", vec![Value::Int(0)]);
     spawn.terminal = Some(term.clone());
     let result = app.exec(spawn).await;
-    assert_eq!(terminal::report(&result, &term), 0);
+    assert_eq!(weft_runtime::report(&result, &term), 0);
     assert_eq!((out.text(), err.text()), (String::new(), String::new()));
 }

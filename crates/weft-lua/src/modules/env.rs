@@ -1,9 +1,9 @@
 //! `env`: read and write `env.variable` entries (`get`, `set`).
 //!
 //! A name is a variable's public name or its entry id; a bare id resolves against the
-//! calling entry's namespace. Every call checks `env.get` / `env.set` on the name in the
-//! caller's context first: a denied call reads and writes nothing. Failures come back as
-//! `nil, err`, never raised.
+//! calling entry's namespace. The env capability checks `env.get` / `env.set` on the name
+//! in the caller's context first: a denied call reads and writes nothing. Failures come
+//! back as `nil, err`, never raised.
 
 use mlua::{Lua, Table, Value as LuaValue};
 use weft_core::{Error, Result};
@@ -20,12 +20,7 @@ pub fn module(lua: &Lua) -> mlua::Result<Table> {
                 Ok(name) => name,
                 Err(e) => return errors::fail(lua, e),
             };
-            let cx = frame::current(lua);
-            if let Err(e) = cx.check("env.get", &name) {
-                return errors::fail(lua, e);
-            }
-            let ns = cx.entry().map(|id| id.ns().to_string());
-            match frame::runtime(lua).env.get(&name, ns.as_deref()) {
+            match frame::env(lua)?.get(&frame::current(lua), &name) {
                 Ok(Some(value)) => Ok((LuaValue::String(lua.create_string(value)?), LuaValue::Nil)),
                 Ok(None) => Ok((LuaValue::Nil, LuaValue::Nil)),
                 Err(e) => errors::fail(lua, e),
@@ -40,12 +35,7 @@ pub fn module(lua: &Lua) -> mlua::Result<Table> {
                 Ok(args) => args,
                 Err(e) => return errors::fail(lua, e),
             };
-            let cx = frame::current(lua);
-            if let Err(e) = cx.check("env.set", &name) {
-                return errors::fail(lua, e);
-            }
-            let ns = cx.entry().map(|id| id.ns().to_string());
-            match frame::runtime(lua).env.set(&name, &value, ns.as_deref()) {
+            match frame::env(lua)?.set(&frame::current(lua), &name, &value) {
                 Ok(()) => Ok((LuaValue::Boolean(true), LuaValue::Nil)),
                 Err(e) => errors::fail(lua, e),
             }

@@ -235,7 +235,7 @@ async fn call(
         Ok(prepared) => prepared,
         Err(e) => return errors::fail(lua, e),
     };
-    let resolved = match frame::runtime(lua).functions.resolve(caller, &target) {
+    let resolved = match frame::runtime(lua)?.functions.resolve(caller, &target) {
         Ok(resolved) => resolved,
         Err(e) => return errors::fail(lua, e),
     };
@@ -258,7 +258,7 @@ fn start(
         Ok(prepared) => prepared,
         Err(e) => return errors::fail(lua, e),
     };
-    let resolved = match frame::runtime(lua).functions.resolve(caller, &target) {
+    let resolved = match frame::runtime(lua)?.functions.resolve(caller, &target) {
         Ok(resolved) => resolved,
         Err(e) => return errors::fail(lua, e),
     };

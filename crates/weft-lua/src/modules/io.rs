@@ -5,7 +5,7 @@ use std::io::{BufRead, Read, Write};
 use std::sync::Arc;
 
 use mlua::{Lua, MultiValue, Table, Value as LuaValue};
-use weft_core::Terminal;
+use weft_runtime::Terminal;
 
 use crate::frame;
 
@@ -121,7 +121,7 @@ pub fn module(lua: &Lua) -> mlua::Result<Table> {
 }
 
 fn terminal(lua: &Lua) -> Option<Arc<Terminal>> {
-    frame::current(lua).terminal().cloned()
+    frame::current(lua).handle::<Terminal>()
 }
 
 /// `io.write` / `io.print`: writes the arguments to stdout.

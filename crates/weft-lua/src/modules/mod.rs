@@ -1,27 +1,28 @@
-//! The Lua modules an entry can list under `modules:`, and the `os` global.
+//! The Lua modules an entry can list under `modules:`, and the `os` and `process`
+//! globals every VM has.
 
-pub mod ctx;
-pub mod env;
-pub mod funcs;
-pub mod io;
-pub mod json;
-pub mod logger;
-pub mod os;
-pub mod process;
-pub mod registry;
-pub mod security;
-pub mod time;
-pub mod timers;
+mod ctx;
+mod env;
+mod funcs;
+mod io;
+mod json;
+mod logger;
+mod os;
+mod process;
+mod registry;
+mod security;
+mod time;
+mod timers;
 
 use mlua::{Lua, Value as LuaValue};
 use weft_core::Error;
 
 /// Modules weft provides.
-pub const AVAILABLE: &[&str] = &[
+const AVAILABLE: &[&str] = &[
     "ctx", "env", "funcs", "io", "json", "logger", "process", "registry", "security", "time",
 ];
 
-/// Modules Wippy has that weft does not provide (yet): listing one is a clear boot error.
+/// Modules Wippy has that weft does not provide: listing one is a clear boot error.
 const WIPPY_ONLY: &[&str] = &[
     "base64",
     "cdc",
@@ -41,9 +42,9 @@ const WIPPY_ONLY: &[&str] = &[
     "http_client",
     "hub",
     "metrics",
+    "ostime",
     "payload",
     "pg",
-    "process",
     "queue",
     "sql",
     "store",
@@ -57,7 +58,6 @@ const WIPPY_ONLY: &[&str] = &[
     "websocket",
     "workflow",
     "yaml",
-    "ostime",
 ];
 
 /// Checks a `modules:` name at registration.
@@ -83,6 +83,13 @@ pub fn validate(name: &str) -> Result<(), Error> {
         "unknown module {name:?} (available: {})",
         AVAILABLE.join(", ")
     )))
+}
+
+/// Installs the `os` and `process` globals.
+pub fn install_globals(lua: &Lua) -> mlua::Result<()> {
+    let g = lua.globals();
+    g.raw_set("os", os::module(lua)?)?;
+    g.raw_set("process", process::module(lua)?)
 }
 
 /// Creates the module `name` in `lua` (names were validated at registration).

@@ -2,11 +2,12 @@
 //! every function and process entry. Operations go through the runtime's process table,
 //! which does the permission checks.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use mlua::{Lua, MultiValue, Table, UserData, UserDataMethods, Value as LuaValue};
 use weft_core::{Actor, CallContext, Error, Map, Result, Scope, Value};
-use weft_runtime::Spawn;
+use weft_runtime::{Proc, ProcessTable, Spawn};
 
 use crate::chan::LuaChannel;
 use crate::modules::security;
@@ -57,7 +58,7 @@ pub fn module(lua: &Lua) -> mlua::Result<Table> {
                 Ok(req) => req,
                 Err(e) => return errors::fail(&lua, e),
             };
-            let rt = frame::runtime(&lua);
+            let rt = frame::runtime(&lua)?;
             match rt.processes.exec(&rt, &cx, req).await {
                 Ok(v) => Ok((convert::to_lua(&lua, &v)?, LuaValue::Nil)),
                 Err(e) => errors::fail(&lua, e),
@@ -75,7 +76,7 @@ pub fn module(lua: &Lua) -> mlua::Result<Table> {
                 let cx = frame::current(lua);
                 outcome(
                     lua,
-                    frame::runtime(lua)
+                    frame::runtime(lua)?
                         .processes
                         .send(&cx, &dest, &topic, payload)
                         .map(|_| true),
@@ -89,7 +90,7 @@ pub fn module(lua: &Lua) -> mlua::Result<Table> {
             let cx = frame::current(lua);
             outcome(
                 lua,
-                frame::runtime(lua)
+                frame::runtime(lua)?
                     .processes
                     .terminate(&cx, &dest)
                     .map(|_| true),
@@ -106,19 +107,19 @@ pub fn module(lua: &Lua) -> mlua::Result<Table> {
             let cx = frame::current(lua);
             outcome(
                 lua,
-                frame::runtime(lua)
+                frame::runtime(lua)?
                     .processes
                     .cancel(&cx, &dest, grace)
                     .map(|_| true),
             )
         })?,
     )?;
-    type Relation = fn(&weft_runtime::ProcessTable, &CallContext, &str) -> Result<()>;
+    type Relation = fn(&ProcessTable, &CallContext, &str) -> Result<()>;
     let relations: [(&str, Relation); 4] = [
-        ("monitor", weft_runtime::ProcessTable::monitor),
-        ("unmonitor", weft_runtime::ProcessTable::unmonitor),
-        ("link", weft_runtime::ProcessTable::link),
-        ("unlink", weft_runtime::ProcessTable::unlink),
+        ("monitor", ProcessTable::monitor),
+        ("unmonitor", ProcessTable::unmonitor),
+        ("link", ProcessTable::link),
+        ("unlink", ProcessTable::unlink),
     ];
     for (name, op) in relations {
         t.set(
@@ -127,7 +128,7 @@ pub fn module(lua: &Lua) -> mlua::Result<Table> {
                 let cx = frame::current(lua);
                 outcome(
                     lua,
-                    op(&frame::runtime(lua).processes, &cx, &dest).map(|_| true),
+                    op(&frame::runtime(lua)?.processes, &cx, &dest).map(|_| true),
                 )
             })?,
         )?;
@@ -138,7 +139,7 @@ pub fn module(lua: &Lua) -> mlua::Result<Table> {
             let out = lua.create_table()?;
             out.set(
                 "trap_links",
-                own_process(lua).is_some_and(|p| p.trap_links()),
+                own_process(lua)?.is_some_and(|p| p.trap_links()),
             )?;
             Ok(out)
         })?,
@@ -146,7 +147,7 @@ pub fn module(lua: &Lua) -> mlua::Result<Table> {
     t.set(
         "set_options",
         lua.create_function(|lua, opts: Table| {
-            let Some(me) = own_process(lua) else {
+            let Some(me) = own_process(lua)? else {
                 return errors::fail(lua, Error::invalid("set_options needs a process"));
             };
             for pair in opts.pairs::<String, LuaValue>() {
@@ -288,7 +289,7 @@ impl Spawner {
         if !self.values.is_empty() {
             cx = cx.with_values(&self.values);
         }
-        let rt = frame::runtime(lua);
+        let rt = frame::runtime(lua).map_err(|e| errors::from_mlua(&e))?;
         rt.processes.spawn(&rt, &cx, req).map(|pid| pid.to_string())
     }
 }
@@ -344,14 +345,11 @@ fn name_registry(lua: &Lua) -> mlua::Result<Table> {
                     Error::invalid("register needs a pid or a calling process"),
                 );
             };
-            if let Err(e) = cx.check("process.registry.register", &name) {
-                return errors::fail(lua, e);
-            }
             outcome(
                 lua,
-                frame::runtime(lua)
+                frame::runtime(lua)?
                     .processes
-                    .register_name(&name, &pid)
+                    .register_name(&cx, &name, &pid)
                     .map(|_| true),
             )
         })?,
@@ -359,7 +357,7 @@ fn name_registry(lua: &Lua) -> mlua::Result<Table> {
     t.set(
         "lookup",
         lua.create_function(|lua, name: String| {
-            match frame::runtime(lua).processes.lookup_name(&name) {
+            match frame::runtime(lua)?.processes.lookup_name(&name) {
                 Some(pid) => Ok((LuaValue::String(lua.create_string(&*pid)?), LuaValue::Nil)),
                 None => errors::fail(
                     lua,
@@ -372,13 +370,10 @@ fn name_registry(lua: &Lua) -> mlua::Result<Table> {
         "unregister",
         lua.create_function(|lua, name: String| {
             let cx = frame::current(lua);
-            if let Err(e) = cx.check("process.registry.unregister", &name) {
-                return errors::fail(lua, e);
-            }
-            Ok((
-                LuaValue::Boolean(frame::runtime(lua).processes.unregister_name(&name)),
-                LuaValue::Nil,
-            ))
+            outcome(
+                lua,
+                frame::runtime(lua)?.processes.unregister_name(&cx, &name),
+            )
         })?,
     )?;
     Ok(t)
@@ -452,10 +447,13 @@ fn deadline_arg(v: &LuaValue) -> Result<Duration> {
 }
 
 /// The calling frame's own process (not the process of a caller).
-fn own_process(lua: &Lua) -> Option<std::sync::Arc<weft_runtime::process::Proc>> {
+fn own_process(lua: &Lua) -> mlua::Result<Option<Arc<Proc>>> {
     let cx = frame::current(lua);
-    let proc = frame::runtime(lua).processes.get(cx.pid()?)?;
-    (Some(proc.entry()) == cx.entry()).then_some(proc)
+    let Some(pid) = cx.pid() else {
+        return Ok(None);
+    };
+    let proc = frame::runtime(lua)?.processes.get(pid);
+    Ok(proc.filter(|p| Some(p.entry()) == cx.entry()))
 }
 
 /// `value, nil` on success, `nil, err` on failure.

@@ -1,9 +1,10 @@
 //! `registry`: read the app's entries (`get`, `find`, `parse_id`).
 //!
-//! Every entry returned passes the `registry.get` permission check of the caller.
+//! Every entry returned passes the `registry.get` permission check of the caller, done
+//! by the registry itself ([`Registry::read`](weft_registry::Registry::read)).
 
 use mlua::{Lua, Table, Value as LuaValue};
-use weft_core::{Error, Value};
+use weft_core::Value;
 use weft_registry::Entry;
 
 use crate::{convert, errors, frame};
@@ -15,12 +16,9 @@ pub fn module(lua: &Lua) -> mlua::Result<Table> {
         "get",
         lua.create_function(|lua, id: String| {
             let cx = frame::current(lua);
-            if let Err(e) = cx.check("registry.get", &id) {
-                return errors::fail(lua, e);
-            }
-            match frame::runtime(lua).registry.get(&id) {
-                Some(entry) => Ok((entry_table(lua, &entry)?, LuaValue::Nil)),
-                None => errors::fail(lua, Error::not_found(format!("entry not found: {id}"))),
+            match frame::runtime(lua)?.registry.read(&cx, &id) {
+                Ok(entry) => Ok((entry_table(lua, &entry)?, LuaValue::Nil)),
+                Err(e) => errors::fail(lua, e),
             }
         })?,
     )?;
@@ -33,7 +31,7 @@ pub fn module(lua: &Lua) -> mlua::Result<Table> {
             };
             let filter = filter.as_map().cloned().unwrap_or_default();
             let cx = frame::current(lua);
-            let found = frame::runtime(lua).registry.find(&filter);
+            let found = frame::runtime(lua)?.registry.find_visible(&cx, &filter);
             for key in &found.ignored_keys {
                 tracing::warn!(
                     target: "weft::lua",
@@ -41,11 +39,7 @@ pub fn module(lua: &Lua) -> mlua::Result<Table> {
                 );
             }
             let out = lua.create_table()?;
-            for entry in found
-                .entries
-                .iter()
-                .filter(|e| cx.check("registry.get", e.id.as_str()).is_ok())
-            {
+            for entry in &found.entries {
                 out.push(entry_table(lua, entry)?)?;
             }
             Ok((LuaValue::Table(out), LuaValue::Nil))

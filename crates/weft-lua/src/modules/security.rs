@@ -79,11 +79,11 @@ pub fn module(lua: &Lua) -> mlua::Result<Table> {
         "policy",
         lua.create_function(|lua, id: LuaValue| {
             let cx = frame::current(lua);
+            let rt = frame::runtime(lua)?;
             let found = text(&id, "policy id").and_then(|id| {
                 let id = full_id(&cx, &id);
                 cx.check("security.policy.get", &id)?;
-                frame::runtime(lua)
-                    .policies
+                rt.policies
                     .get(&id)
                     .ok_or_else(|| Error::not_found(format!("policy not found: {id}")))
             });
@@ -100,10 +100,11 @@ pub fn module(lua: &Lua) -> mlua::Result<Table> {
         "named_scope",
         lua.create_function(|lua, group: LuaValue| {
             let cx = frame::current(lua);
+            let rt = frame::runtime(lua)?;
             let found = text(&group, "group id").and_then(|group| {
                 let group = full_id(&cx, &group);
                 cx.check("security.policy_group.get", &group)?;
-                let policies = frame::runtime(lua).policies.group(&group);
+                let policies = rt.policies.group(&group);
                 if policies.is_empty() {
                     return Err(Error::not_found(format!(
                         "policy group not found: {group} (no policy lists it)"

@@ -3,10 +3,10 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use weft_lua::LuaEngine;
+use weft_env::{EnvHandler, EnvRegistry};
+use weft_lua::{Capabilities, LuaEngine};
 use weft_registry::{BootOptions, KindHandler, LoadErrors, LoadOptions, boot, load_app};
-use weft_runtime::Runtime;
-use weft_runtime::hosts::HostHandler;
+use weft_runtime::{HostHandler, Runtime};
 
 /// Writes `files` (path, text) under a new temp dir.
 pub fn app(files: &[(&str, &str)]) -> tempfile::TempDir {
@@ -25,8 +25,12 @@ pub async fn boot_dir(root: &Path) -> Result<Arc<Runtime>, LoadErrors> {
         ..LoadOptions::default()
     })?;
     let rt = Runtime::new(app.root.clone(), app.config.clone());
-    let handlers: Vec<Arc<dyn KindHandler>> =
-        vec![Arc::new(LuaEngine::new(rt.clone())), Arc::new(HostHandler)];
+    let env = Arc::new(EnvRegistry::new(app.root.clone()));
+    let handlers: Vec<Arc<dyn KindHandler>> = vec![
+        Arc::new(LuaEngine::new(&rt, Capabilities { env: env.clone() })),
+        Arc::new(HostHandler),
+        Arc::new(EnvHandler::new(&env)),
+    ];
     boot(&app, &rt.registry, &handlers, &BootOptions::default()).await?;
     Ok(rt)
 }

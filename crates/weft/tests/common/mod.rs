@@ -33,12 +33,16 @@ pub fn guest_entry(kind: &str, name: &str, guest: &str, method: &str, extra: &st
 
 /// Boots the app in `root` as the CLI does; the boot's error text on failure.
 pub async fn boot_dir(root: &Path) -> Result<std::sync::Arc<weft_runtime::Runtime>, String> {
+    boot_app_dir(root).await.map(|b| b.runtime)
+}
+
+/// [`boot_dir`] with the booted capabilities too.
+pub async fn boot_app_dir(root: &Path) -> Result<weft::Booted, String> {
     let opts = weft_registry::LoadOptions {
         root: root.to_path_buf(),
         ..weft_registry::LoadOptions::default()
     };
     weft::boot_app(&opts, &weft_registry::BootOptions::default())
         .await
-        .map(|b| b.runtime)
         .map_err(|e| e.to_string())
 }

@@ -1,44 +1,18 @@
-//! `fs.directory` entries: named directory roots that every access is confined to.
+//! [`FsRoot`]: one `fs.directory` root that every access is confined to.
 //!
 //! A path inside a root is relative to it (a leading `/` is stripped, `/` alone is the
 //! root). Paths that climb out with `..`, or through a symlink that points outside the
 //! root, are rejected: nothing outside is ever read.
 
-use std::collections::HashMap;
 use std::path::{Component, Path, PathBuf};
-use std::sync::{Arc, Weak};
 
-use parking_lot::RwLock;
-use serde::Deserialize;
-use weft_core::{BoxFuture, EntryId, Error, ErrorKind, Result};
-use weft_registry::{Entry, KindHandler};
-
-use crate::Runtime;
+use weft_core::{EntryId, Error, ErrorKind, Result};
 
 /// One `fs.directory` root.
 #[derive(Debug)]
 pub struct FsRoot {
     id: EntryId,
     root: PathBuf,
-}
-
-/// The registered roots, by full entry id.
-#[derive(Default)]
-pub struct FsRegistry {
-    roots: RwLock<HashMap<String, Arc<FsRoot>>>,
-}
-
-/// The `fs.directory` kind handler.
-pub struct FsHandler(Weak<Runtime>);
-
-/// The fields of an `fs.directory` entry (reference §2.3).
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct FsConfig {
-    directory: String,
-    auto_init: bool,
-    mode: Option<String>,
-    base: String,
 }
 
 impl FsRoot {
@@ -105,95 +79,6 @@ impl FsRoot {
 
 fn escape(path: &str, id: &EntryId) -> Error {
     Error::permission_denied(format!("path {path:?} escapes the root of {id}"))
-}
-
-impl FsRegistry {
-    /// Registers a root under its entry id.
-    pub fn register(&self, root: FsRoot) {
-        self.roots
-            .write()
-            .insert(root.id.as_str().to_string(), Arc::new(root));
-    }
-
-    /// The root registered as `id` (the full id string; no namespace resolution).
-    pub fn get(&self, id: &str) -> Option<Arc<FsRoot>> {
-        self.roots.read().get(id).cloned()
-    }
-}
-
-impl FsHandler {
-    /// A handler registering roots into `rt`.
-    pub fn new(rt: &Arc<Runtime>) -> FsHandler {
-        FsHandler(Arc::downgrade(rt))
-    }
-}
-
-impl KindHandler for FsHandler {
-    fn kinds(&self) -> &[&'static str] {
-        &["fs.directory"]
-    }
-
-    fn apply(&self, entry: Arc<Entry>) -> BoxFuture<Result<()>> {
-        let result = match self.0.upgrade() {
-            Some(rt) => register(&rt, &entry),
-            None => Err(Error::internal("runtime is gone")),
-        };
-        Box::pin(async move { result })
-    }
-}
-
-/// Validates an `fs.directory` entry, creates its directory if asked, registers it.
-fn register(rt: &Runtime, entry: &Entry) -> Result<()> {
-    let config: FsConfig = entry.decode().map_err(Error::from)?;
-    if config.directory.trim().is_empty() {
-        return Err(Error::invalid("empty directory path").in_field("directory"));
-    }
-    if !matches!(config.base.as_str(), "" | "project" | "module") {
-        return Err(Error::invalid(format!(
-            "base must be project or module, got {:?}",
-            config.base
-        ))
-        .in_field("base"));
-    }
-    let mode = config.mode.as_deref().unwrap_or("0755");
-    let mode = u32::from_str_radix(mode.trim_start_matches("0o"), 8).map_err(|_| {
-        Error::invalid(format!("mode must be an octal string, got {mode:?}")).in_field("mode")
-    })?;
-    let dir = Path::new(&config.directory);
-    let dir = if dir.is_absolute() {
-        dir.to_path_buf()
-    } else {
-        rt.root.join(dir)
-    };
-    if !dir.is_dir() {
-        if !config.auto_init {
-            return Err(Error::invalid(format!(
-                "directory {} does not exist (set auto_init: true to create it)",
-                dir.display()
-            ))
-            .in_field("directory"));
-        }
-        create_dir(&dir, mode).map_err(|e| {
-            Error::internal(format!("cannot create {}: {e}", dir.display())).in_field("directory")
-        })?;
-    }
-    let root = FsRoot::new(entry.id.clone(), &dir).map_err(|e| e.in_field("directory"))?;
-    rt.fs.register(root);
-    Ok(())
-}
-
-#[cfg(unix)]
-fn create_dir(dir: &Path, mode: u32) -> std::io::Result<()> {
-    use std::os::unix::fs::DirBuilderExt;
-    std::fs::DirBuilder::new()
-        .recursive(true)
-        .mode(mode | 0o700)
-        .create(dir)
-}
-
-#[cfg(not(unix))]
-fn create_dir(dir: &Path, _mode: u32) -> std::io::Result<()> {
-    std::fs::create_dir_all(dir)
 }
 
 #[cfg(test)]

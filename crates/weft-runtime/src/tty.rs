@@ -1,9 +1,11 @@
-//! [`Terminal`]: the stdio and arguments of a process run by a `terminal.host`.
+//! [`Terminal`]: the stdio and arguments of a process run by a `terminal.host`, carried
+//! to the process' frames as a context handle.
 
 use std::io::{BufRead, Write};
 use std::sync::Arc;
 
 use parking_lot::Mutex;
+use weft_core::{Handle, Inherit};
 
 /// A shared writer (stdout or stderr).
 pub type SharedWriter = Arc<Mutex<Box<dyn Write + Send>>>;
@@ -18,6 +20,11 @@ pub struct Terminal {
     stdin: SharedReader,
     stdout: SharedWriter,
     stderr: SharedWriter,
+}
+
+/// Every call a CLI process makes talks to its terminal; a process it spawns does not.
+impl Handle for Terminal {
+    const INHERIT: Inherit = Inherit::Calls;
 }
 
 impl Terminal {

@@ -1,0 +1,234 @@
+//! The call path of a loaded entry, the same for functions and processes.
+//!
+//! A call lowers its arguments with the method's WIT types, resolves the entry's WASI
+//! in the caller's context, takes a slot of the entry's pool and one of the engine's
+//! instances, makes a fresh store from the entry's `InstancePre` with the memory limit
+//! and the deadline, runs the method, and lifts the result.
+
+use std::future::Future;
+use std::sync::{Arc, Weak};
+use std::time::{Duration, Instant};
+
+use serde::Deserialize;
+use tokio::sync::OwnedSemaphorePermit;
+use wasmtime::component::{ComponentExportIndex, InstancePre, Type, Val};
+use wasmtime::{Store, StoreLimits, StoreLimitsBuilder, Trap};
+use wasmtime_wasi::{I32Exit, WasiCtx};
+use weft_core::{BoxFuture, CallContext, EntryId, Error, ErrorKind, Function, Result, Value};
+use weft_runtime::{Lease, Pool, ProcessFactory, Runtime};
+
+use crate::convert;
+use crate::engine::WasmEngine;
+use crate::store::StoreState;
+use crate::wasi::{CallWasi, Capabilities, WasiPlan};
+
+/// The memory a guest may use when `limits.max_memory_mb` is not set.
+const DEFAULT_MAX_MEMORY_MB: u64 = 256;
+
+/// What wasmtime says when a guest grows its memory past the store's limit.
+const MEMORY_GROWTH_FAILURE: &str = "forcing a memory growth failure";
+
+/// `limits:` of a WASM entry (checked non-negative at boot).
+#[derive(Deserialize, Default, Clone, Copy)]
+#[serde(default)]
+pub(crate) struct Limits {
+    /// Wall-clock time a call may take; 0 is no limit.
+    pub(crate) max_execution_ms: i64,
+    /// Memory a guest may use; 0 is [`DEFAULT_MAX_MEMORY_MB`].
+    pub(crate) max_memory_mb: i64,
+}
+
+/// A loaded WASM entry: what every call needs, computed once.
+pub(crate) struct Loaded {
+    pub(crate) id: EntryId,
+    pub(crate) method: String,
+    pub(crate) engine: Arc<WasmEngine>,
+    pub(crate) pre: InstancePre<StoreState>,
+    pub(crate) export: ComponentExportIndex,
+    pub(crate) params: Vec<(String, Type)>,
+    pub(crate) results: Vec<Type>,
+    pub(crate) limits: Limits,
+    pub(crate) pool: Arc<Pool<()>>,
+    pub(crate) plan: WasiPlan,
+    pub(crate) caps: Capabilities,
+    /// Weak: the runtime owns this function.
+    pub(crate) rt: Weak<Runtime>,
+}
+
+/// The [`Function`] / [`ProcessFactory`] of a WASM entry.
+#[derive(Clone)]
+pub(crate) struct WasmFunction(pub(crate) Arc<Loaded>);
+
+impl WasmFunction {
+    /// One call of the entry's method with `args`, in the caller's context `cx`.
+    async fn run(self, cx: CallContext, args: Vec<Value>) -> Result<Value> {
+        let f = &*self.0;
+        let params = convert::lower_args(&f.params, &args)
+            .map_err(|e| e.context(format!("{} ({})", f.method, f.id)))?;
+        let (call, wasi) = f.resolve_wasi(&cx)?;
+        let _slots = f.lease().await?;
+        let deadline = f.limits.deadline();
+        let state = StoreState::new(f.rt.clone(), call, wasi, f.limits.store(), deadline);
+        let mut store = state.into_store(f.engine.engine());
+        let outcome = before(deadline, f.invoke(&mut store, &params)).await;
+        f.outcome(outcome)
+    }
+}
+
+impl Loaded {
+    /// The call's WASI, resolved in the caller's context, and its `WasiCtx` when the
+    /// entry builds it up front.
+    fn resolve_wasi(&self, cx: &CallContext) -> Result<(CallWasi, Option<WasiCtx>)> {
+        if self.rt.strong_count() == 0 {
+            return Err(Error::new(
+                ErrorKind::Unavailable,
+                "the runtime is shutting down",
+            ));
+        }
+        let call = self.plan.resolve(&self.caps, &self.id, cx)?;
+        let wasi = if self.plan.eager() {
+            Some(call.build()?)
+        } else {
+            None
+        };
+        Ok((call, wasi))
+    }
+
+    /// A slot of the entry's pool, then one of the engine's instances.
+    async fn lease(&self) -> Result<(Lease<()>, OwnedSemaphorePermit)> {
+        let slot = self.pool.lease(|| async { Ok(()) }).await?;
+        let instance = self
+            .engine
+            .instances()
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|_| Error::new(ErrorKind::Unavailable, "wasm engine is shutting down"))?;
+        Ok((slot, instance))
+    }
+
+    /// Instantiates the entry in `store` and calls its method with `params`.
+    async fn invoke(
+        &self,
+        store: &mut Store<StoreState>,
+        params: &[Val],
+    ) -> wasmtime::Result<Vec<Val>> {
+        let instance = self.pre.instantiate_async(&mut *store).await?;
+        let func = instance.get_func(&mut *store, self.export).ok_or_else(|| {
+            wasmtime::Error::msg(format!("export \"{}\" not found in component", self.method))
+        })?;
+        let mut results = convert::result_slots(&self.results);
+        func.call_async(&mut *store, params, &mut results).await?;
+        Ok(results)
+    }
+
+    /// The call's value: the lifted first result (nil without one), nil for a guest
+    /// exiting with status 0, an error otherwise.
+    fn outcome(&self, outcome: wasmtime::Result<Vec<Val>>) -> Result<Value> {
+        let e = match outcome {
+            Ok(results) => {
+                return match (results.first(), self.results.first()) {
+                    (Some(v), Some(ty)) => convert::lift_as(ty, v),
+                    _ => Ok(Value::Nil),
+                };
+            }
+            Err(e) => e,
+        };
+        match e.downcast_ref::<I32Exit>() {
+            Some(I32Exit(0)) => Ok(Value::Nil),
+            Some(I32Exit(status)) => Err(Error::internal(format!(
+                "{}: guest exited with status {status}",
+                self.id
+            ))
+            .with_details(Some(Value::from_pairs([(
+                "exit_code",
+                Value::Int(i64::from(*status)),
+            )])))),
+            None => Err(self.call_error(&e)),
+        }
+    }
+
+    /// Turns a wasmtime error into a weft error: Timeout for the deadline, Internal with
+    /// the entry, the method and the wasm backtrace for the rest.
+    fn call_error(&self, e: &wasmtime::Error) -> Error {
+        let (id, method) = (&self.id, &self.method);
+        let trap = e.downcast_ref::<Trap>();
+        if trap == Some(&Trap::Interrupt) {
+            return Error::timeout(format!(
+                "{id}: {method} exceeded limits.max_execution_ms ({} ms)",
+                self.limits.max_execution_ms
+            ));
+        }
+        let out_of_memory = e
+            .chain()
+            .any(|c| c.to_string().contains(MEMORY_GROWTH_FAILURE));
+        let message = match trap {
+            _ if out_of_memory => format!(
+                "{id}: {method} exceeded its memory limit ({} MB)",
+                self.limits.memory_mb()
+            ),
+            Some(trap) => format!("failed to call wasm method: {method} ({id}): wasm trap: {trap}"),
+            None => format!("failed to call wasm method: {method} ({id}): {e:#}"),
+        };
+        let error = Error::internal(message);
+        if out_of_memory && trap.is_none() {
+            // A failed growth that did not trap carries no backtrace.
+            return error;
+        }
+        let backtrace = e
+            .downcast_ref::<wasmtime::WasmBacktrace>()
+            .map(|bt| bt.to_string())
+            .unwrap_or_default();
+        error.with_stack(backtrace)
+    }
+}
+
+impl Limits {
+    /// The memory limit in MB.
+    pub(crate) fn memory_mb(self) -> u64 {
+        match self.max_memory_mb {
+            0 => DEFAULT_MAX_MEMORY_MB,
+            mb => mb as u64,
+        }
+    }
+
+    /// When a call starting now runs out of time (None: never).
+    fn deadline(self) -> Option<Instant> {
+        (self.max_execution_ms > 0)
+            .then(|| Instant::now() + Duration::from_millis(self.max_execution_ms as u64))
+    }
+
+    /// The store limits: memory, failing (trapping) a growth beyond it.
+    fn store(self) -> StoreLimits {
+        StoreLimitsBuilder::new()
+            .memory_size((self.memory_mb() as usize).saturating_mul(1 << 20))
+            .trap_on_grow_failure(true)
+            .build()
+    }
+}
+
+/// Runs `call`, stopping it at `deadline`: the epoch stops a guest that computes; this
+/// stops one parked in a host call (a sleep, a request) when its time is up.
+async fn before<T>(
+    deadline: Option<Instant>,
+    call: impl Future<Output = wasmtime::Result<T>>,
+) -> wasmtime::Result<T> {
+    match deadline {
+        Some(deadline) => tokio::time::timeout_at(deadline.into(), call)
+            .await
+            .unwrap_or_else(|_| Err(Trap::Interrupt.into())),
+        None => call.await,
+    }
+}
+
+impl Function for WasmFunction {
+    fn call(&self, cx: CallContext, args: Vec<Value>) -> BoxFuture<Result<Value>> {
+        Box::pin(self.clone().run(cx, args))
+    }
+}
+
+impl ProcessFactory for WasmFunction {
+    fn run(&self, cx: CallContext, args: Vec<Value>) -> BoxFuture<Result<Value>> {
+        Box::pin(self.clone().run(cx, args))
+    }
+}
