@@ -201,8 +201,8 @@ fn file_storage(root: &Path, entry: &Entry) -> Result<FileStorage> {
     if config.file_path.trim().is_empty() {
         return Err(Error::invalid("file_path is required").in_field("file_path"));
     }
-    let file_mode = FileMode::parse(config.file_mode.as_ref(), FileMode(0o644), "file_mode")?;
-    let dir_mode = FileMode::parse(config.dir_mode.as_ref(), FileMode(0o755), "dir_mode")?;
+    let file_mode = FileMode::parse(config.file_mode.as_ref(), FileMode::new(0o644), "file_mode")?;
+    let dir_mode = FileMode::parse(config.dir_mode.as_ref(), FileMode::new(0o755), "dir_mode")?;
     let path = Path::new(&config.file_path);
     let path = if path.is_absolute() {
         path.to_path_buf()

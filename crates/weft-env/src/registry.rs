@@ -89,7 +89,7 @@ impl EnvRegistry {
     /// The value of a variable for a mapping the app declared (WASI `wasi.env`): not a
     /// caller's request, so no permission check; `Ok(None)` for an unknown variable or
     /// one with no value and no default; an empty value counts as unset.
-    pub fn lookup(
+    pub fn lookup_declared(
         &self,
         name_or_id: &str,
         frame_namespace: Option<&str>,

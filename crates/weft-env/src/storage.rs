@@ -17,7 +17,7 @@ use std::time::SystemTime;
 
 use parking_lot::{Mutex, RwLock};
 use weft_core::{EntryId, Error, Result};
-use weft_fs::FileMode;
+use weft_fs::{FileMode, set_mode};
 
 use crate::dotenv::{check_file_key, parse_dotenv, rewrite_dotenv};
 
@@ -221,7 +221,7 @@ impl FileStorage {
                 .write(true)
                 .create_new(true)
                 .open(&tmp)?;
-            set_exact_mode(&tmp, self.file_mode)?;
+            set_mode(&tmp, self.file_mode)?;
             file.write_all(text.as_bytes())?;
             file.sync_all()?;
             std::fs::rename(&tmp, &self.path)
@@ -255,20 +255,6 @@ impl EnvStorage for FileStorage {
         state.stamp = std::fs::metadata(&self.path)
             .ok()
             .map(|m| (m.modified().unwrap_or(SystemTime::UNIX_EPOCH), m.len()));
-        Ok(())
-    }
-}
-
-/// Sets the exact permission bits of a file weft writes (the umask does not apply).
-fn set_exact_mode(path: &Path, mode: FileMode) -> std::io::Result<()> {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode.0))
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = (path, mode);
         Ok(())
     }
 }

@@ -88,9 +88,12 @@ fn os_storage_reads_the_process_environment_and_is_read_only() {
     for key in ["", "A=B", "NUL\0"] {
         assert_eq!(os.get(key).unwrap(), None, "{key:?}");
     }
-    assert_eq!(rt.lookup("PATH", None).unwrap(), std::env::var("PATH").ok());
+    assert_eq!(
+        rt.lookup_declared("PATH", None).unwrap(),
+        std::env::var("PATH").ok()
+    );
     // The key of a variable without `variable` is its id: never an OS name.
-    assert_eq!(rt.lookup("t:odd", None).unwrap(), None);
+    assert_eq!(rt.lookup_declared("t:odd", None).unwrap(), None);
     let e = rt.set(&cx(None), "PATH", "/x").unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Invalid);
     assert!(e.to_string().contains("env variable PATH"), "{e}");
@@ -279,35 +282,44 @@ fn lookup_order_public_name_then_frame_namespace_then_id() {
     ok(&rt, "b:secret", "env.variable", r#"{"storage":"a:st"}"#);
     let env = &rt;
     // 1. the public-name index (public names and full ids of unnamed variables).
-    assert_eq!(env.lookup("PORT", None).unwrap().as_deref(), Some("1"));
-    assert_eq!(env.lookup("PORT", Some("b")).unwrap().as_deref(), Some("1"));
     assert_eq!(
-        env.lookup("a:key", Some("b")).unwrap().as_deref(),
+        env.lookup_declared("PORT", None).unwrap().as_deref(),
+        Some("1")
+    );
+    assert_eq!(
+        env.lookup_declared("PORT", Some("b")).unwrap().as_deref(),
+        Some("1")
+    );
+    assert_eq!(
+        env.lookup_declared("a:key", Some("b")).unwrap().as_deref(),
         Some("a-key")
     );
     // 2. a bare name in the frame's namespace.
     assert_eq!(
-        env.lookup("key", Some("a")).unwrap().as_deref(),
+        env.lookup_declared("key", Some("a")).unwrap().as_deref(),
         Some("a-key")
     );
     assert_eq!(
-        env.lookup("key", Some("b")).unwrap().as_deref(),
+        env.lookup_declared("key", Some("b")).unwrap().as_deref(),
         Some("b-key")
     );
     assert_eq!(
-        env.lookup("secret", Some("b")).unwrap().as_deref(),
+        env.lookup_declared("secret", Some("b")).unwrap().as_deref(),
         Some("b-secret")
     );
-    assert_eq!(env.lookup("secret", Some("a")).unwrap(), None);
-    assert_eq!(env.lookup("key", None).unwrap(), None);
+    assert_eq!(env.lookup_declared("secret", Some("a")).unwrap(), None);
+    assert_eq!(env.lookup_declared("key", None).unwrap(), None);
     // 3. the id (a variable with a public name is reachable by its id too).
-    assert_eq!(env.lookup("a:port", None).unwrap().as_deref(), Some("1"));
     assert_eq!(
-        env.lookup("a:port", Some("b")).unwrap().as_deref(),
+        env.lookup_declared("a:port", None).unwrap().as_deref(),
+        Some("1")
+    );
+    assert_eq!(
+        env.lookup_declared("a:port", Some("b")).unwrap().as_deref(),
         Some("1")
     );
     // Unknown: Ok(None) for lookup, NotFound for get/set.
-    assert_eq!(env.lookup("NOPE", Some("a")).unwrap(), None);
+    assert_eq!(env.lookup_declared("NOPE", Some("a")).unwrap(), None);
     assert_eq!(
         env.get(&cx(None), "NOPE").unwrap_err().kind(),
         ErrorKind::NotFound
@@ -344,8 +356,14 @@ fn the_first_variable_keeps_a_public_name() {
         "env.variable",
         r#"{"storage":"m2","variable":"NAME","default":"two"}"#,
     );
-    assert_eq!(rt.lookup("NAME", None).unwrap().as_deref(), Some("one"));
-    assert_eq!(rt.lookup("t:second", None).unwrap().as_deref(), Some("two"));
+    assert_eq!(
+        rt.lookup_declared("NAME", None).unwrap().as_deref(),
+        Some("one")
+    );
+    assert_eq!(
+        rt.lookup_declared("t:second", None).unwrap().as_deref(),
+        Some("two")
+    );
     // Registering the first again replaces it under its name.
     ok(
         &rt,
@@ -353,8 +371,14 @@ fn the_first_variable_keeps_a_public_name() {
         "env.variable",
         r#"{"storage":"m1","variable":"NAME","default":"uno"}"#,
     );
-    assert_eq!(rt.lookup("NAME", None).unwrap().as_deref(), Some("uno"));
-    assert_eq!(rt.lookup("t:first", None).unwrap().as_deref(), Some("uno"));
+    assert_eq!(
+        rt.lookup_declared("NAME", None).unwrap().as_deref(),
+        Some("uno")
+    );
+    assert_eq!(
+        rt.lookup_declared("t:first", None).unwrap().as_deref(),
+        Some("uno")
+    );
 }
 
 #[test]
@@ -381,14 +405,23 @@ fn defaults_apply_when_unset_or_empty() {
         r#"{"storage":"mem","variable":"NONE","default":null}"#,
     );
     let env = &rt;
-    assert_eq!(env.lookup("PORT", None).unwrap().as_deref(), Some("8080"));
+    assert_eq!(
+        env.lookup_declared("PORT", None).unwrap().as_deref(),
+        Some("8080")
+    );
     assert_eq!(env.get(&cx(None), "PORT").unwrap().as_deref(), Some("8080"));
     env.set(&cx(None), "PORT", "").unwrap();
-    assert_eq!(env.lookup("PORT", None).unwrap().as_deref(), Some("8080"));
+    assert_eq!(
+        env.lookup_declared("PORT", None).unwrap().as_deref(),
+        Some("8080")
+    );
     env.set(&cx(None), "PORT", "9090").unwrap();
-    assert_eq!(env.lookup("PORT", None).unwrap().as_deref(), Some("9090"));
+    assert_eq!(
+        env.lookup_declared("PORT", None).unwrap().as_deref(),
+        Some("9090")
+    );
     // An empty value with an empty (or no) default is unset.
-    assert_eq!(env.lookup("HOST", None).unwrap(), None);
+    assert_eq!(env.lookup_declared("HOST", None).unwrap(), None);
     env.set(&cx(None), "NONE", "").unwrap();
     assert_eq!(env.get(&cx(None), "NONE").unwrap(), None);
     let v = env.variable("PORT", None).unwrap();
@@ -561,7 +594,8 @@ fn file_storage_writes_replace_the_file_atomically() {
     let d = tempfile::tempdir().unwrap();
     let file = d.path().join("a.env");
     std::fs::write(&file, "A=1\n").unwrap();
-    let storage = FileStorage::open(EntryId::new("t", "f"), file.clone(), FileMode(0o600)).unwrap();
+    let storage =
+        FileStorage::open(EntryId::new("t", "f"), file.clone(), FileMode::new(0o600)).unwrap();
     #[cfg(unix)]
     let inode = {
         use std::os::unix::fs::MetadataExt;
@@ -585,8 +619,12 @@ fn file_storage_writes_replace_the_file_atomically() {
     }
     // A write that cannot replace the target fails and leaves no temporary file.
     let blocked = d.path().join("blocked.env");
-    let storage =
-        FileStorage::open(EntryId::new("t", "b"), blocked.clone(), FileMode(0o600)).unwrap();
+    let storage = FileStorage::open(
+        EntryId::new("t", "b"),
+        blocked.clone(),
+        FileMode::new(0o600),
+    )
+    .unwrap();
     std::fs::create_dir_all(blocked.join("child")).unwrap();
     let e = storage.write_atomically("A=1\n").unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Internal);

@@ -24,7 +24,7 @@ struct FsConfig {
 }
 
 /// The mode of a directory `auto_init` creates when the entry sets none.
-const DEFAULT_MODE: FileMode = FileMode(0o755);
+const DEFAULT_MODE: FileMode = FileMode::new(0o755);
 
 impl FsHandler {
     /// A handler registering roots into `fs`.
@@ -76,7 +76,7 @@ fn register(fs: &FsRegistry, entry: &Entry) -> Result<()> {
             .in_field("directory"));
         }
         // The owner keeps full access whatever the mode: weft must use the root.
-        create_dirs(&dir, FileMode(mode.0 | 0o700)).map_err(|e| {
+        create_dirs(&dir, FileMode::new(mode.bits() | 0o700)).map_err(|e| {
             Error::internal(format!("cannot create {}: {e}", dir.display())).in_field("directory")
         })?;
     }

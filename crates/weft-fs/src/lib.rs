@@ -4,7 +4,7 @@
 //!   caller's `fs.get` check ([`FsRegistry::get`]); every engine reaches files this way.
 //! - [`FsRoot`]: one root; every path inside it is confined (no `..`, no symlink out).
 //! - [`FsHandler`]: the `fs.directory` kind handler.
-//! - [`FileMode`], [`create_dirs`], [`create_file`]: the one parser of permission modes
+//! - [`FileMode`], [`create_dirs`], [`create_file`], [`set_mode`]: the one parser of permission modes
 //!   (`"0600"`, `"0o600"`, YAML `0o600`) and the creators other capabilities use.
 
 #![deny(missing_docs)]
@@ -15,6 +15,6 @@ mod registry;
 mod root;
 
 pub use handler::FsHandler;
-pub use mode::{FileMode, create_dirs, create_file};
+pub use mode::{FileMode, create_dirs, create_file, set_mode};
 pub use registry::FsRegistry;
 pub use root::FsRoot;

@@ -4,14 +4,26 @@ use std::path::Path;
 
 use weft_core::{Error, Result, Value};
 
-/// Unix permission bits, at most `0o7777`.
+/// Unix permission bits (owner, group, others: at most `0o777`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct FileMode(pub u32);
+pub struct FileMode(u32);
 
 impl FileMode {
+    /// The permission bits of `bits` (set-id and sticky bits are dropped).
+    pub const fn new(bits: u32) -> FileMode {
+        FileMode(bits & 0o777)
+    }
+
+    /// The permission bits.
+    pub const fn bits(self) -> u32 {
+        self.0
+    }
+
     /// Reads the entry field `field`: an octal string (`"0600"`, `"0o600"`; YAML reads an
-    /// unquoted `0600` as such a string) or a YAML integer (`0o600`); absent or nil gives
-    /// `default`. Errors are Invalid and name the field.
+    /// unquoted `0600` as such a string) or a YAML octal integer (`0o600`); absent or nil
+    /// gives `default`. Set-id and sticky bits are refused: nothing weft makes needs
+    /// them, and a decimal integer such as `755` (octal 1363) is a mistake they catch.
+    /// Errors are Invalid and name the field.
     pub fn parse(value: Option<&Value>, default: FileMode, field: &str) -> Result<FileMode> {
         let bad = |shown: String| {
             Error::invalid(format!(
@@ -32,8 +44,10 @@ impl FileMode {
             }
             Some(other) => return Err(bad(other.type_name().to_string())),
         };
-        if mode > 0o7777 {
-            return Err(bad(format!("{mode:#o}")));
+        if mode > 0o777 {
+            return Err(bad(format!(
+                "{mode:#o} (only permission bits, at most 0o777; write a YAML integer as 0o755)"
+            )));
         }
         Ok(FileMode(mode))
     }
@@ -75,8 +89,8 @@ pub fn create_file(path: &Path, file_mode: FileMode, dir_mode: FileMode) -> std:
     }
 }
 
-/// Sets the exact permission bits.
-fn set_mode(path: &Path, mode: FileMode) -> std::io::Result<()> {
+/// Sets the exact permission bits of a file (the umask does not apply).
+pub fn set_mode(path: &Path, mode: FileMode) -> std::io::Result<()> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
@@ -108,6 +122,8 @@ mod tests {
             Value::str(""),
             Value::Int(-1),
             Value::Int(0o17777),
+            Value::Int(755),
+            Value::str("1755"),
             Value::Bool(true),
         ] {
             let err = p(bad).unwrap_err();

@@ -37,7 +37,7 @@ pub fn install(lua: &Lua, rt: Weak<Runtime>, caps: Capabilities) {
 
 /// The runtime of the VM; Unavailable once it is shutting down.
 pub fn runtime(lua: &Lua) -> mlua::Result<Arc<Runtime>> {
-    shared(lua, |shared| crate::upgrade(&shared.rt))?.map_err(mlua::Error::external)
+    shared(lua, |shared| Runtime::upgrade(&shared.rt))?.map_err(mlua::Error::external)
 }
 
 /// The env capability of the VM.

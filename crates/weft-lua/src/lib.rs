@@ -27,7 +27,7 @@ use indexmap::IndexMap;
 use mlua::{Lua, LuaOptions};
 use parking_lot::{Mutex, RwLock};
 use serde::Deserialize;
-use weft_core::{BoxFuture, CallContext, EntryId, Error, ErrorKind, Function, Result, Value};
+use weft_core::{BoxFuture, CallContext, EntryId, Error, Function, Result, Value};
 use weft_registry::{Entry, KindHandler};
 use weft_runtime::{Pool, PoolConfig, PoolKind, ProcessFactory, Runtime};
 
@@ -94,7 +94,7 @@ impl KindHandler for LuaEngine {
 impl Engine {
     /// The runtime; Unavailable once it is shutting down.
     fn runtime(&self) -> Result<Arc<Runtime>> {
-        upgrade(&self.rt)
+        Runtime::upgrade(&self.rt)
     }
 
     /// The function (or process factory) running `script` in VMs from `pool`.
@@ -253,12 +253,6 @@ fn check_aliases(imports: &[(String, Arc<Script>)]) -> Result<()> {
         Ok(())
     }
     walk(imports, &mut HashMap::new())
-}
-
-/// The runtime behind `rt`; Unavailable once it is shutting down.
-pub(crate) fn upgrade(rt: &Weak<Runtime>) -> Result<Arc<Runtime>> {
-    rt.upgrade()
-        .ok_or_else(|| Error::new(ErrorKind::Unavailable, "the runtime is shutting down"))
 }
 
 /// A function or process entry: what its VMs are built with, its script and its VM pool.

@@ -232,5 +232,8 @@ async fn permission_is_checked_on_the_name_in_the_callers_context() {
         field(&get(&rt, &root, "APP_MODE").await, "value"),
         Some("allowed")
     );
-    assert_eq!(env.lookup("PORT", None).unwrap().as_deref(), Some("8080"));
+    assert_eq!(
+        env.lookup_declared("PORT", None).unwrap().as_deref(),
+        Some("8080")
+    );
 }

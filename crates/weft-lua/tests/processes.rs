@@ -100,3 +100,96 @@ async fn a_crashing_process_leaves_its_host_and_neighbours_running() {
         .unwrap();
     wait_until("the survivor to exit normally", || rt.processes.is_empty()).await;
 }
+
+/// Allows everything but the name registry.
+struct NoNames(weft_core::EntryId);
+
+impl weft_core::Policy for NoNames {
+    fn id(&self) -> &weft_core::EntryId {
+        &self.0
+    }
+    fn evaluate(
+        &self,
+        _: &weft_core::Actor,
+        action: &str,
+        _: &str,
+        _: Option<&weft_core::Map>,
+    ) -> weft_core::Decision {
+        if action.starts_with("process.registry.") {
+            weft_core::Decision::Deny
+        } else {
+            weft_core::Decision::Allow
+        }
+    }
+}
+
+const NAMER: &str = r#"
+namespace: t
+entries:
+  - {name: host, kind: process.host, lifecycle: {auto_start: true}}
+  - name: idle
+    kind: process.lua
+    source: "return {main = function() local m = process.inbox():receive() return m:topic() end}"
+    method: main
+  - name: namer
+    kind: process.lua
+    source: |
+      return {main = function(op, name)
+        local ok, err
+        if op == "register" then
+          ok, err = process.registry.register(name)
+        else
+          ok, err = process.registry.unregister(name)
+        end
+        if err then return tostring(err) end
+        return tostring(ok)
+      end}
+    method: main
+"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_name_registry_checks_the_caller_and_a_denial_changes_nothing() {
+    use std::sync::Arc;
+    use weft_core::{Actor, EntryId, Map, Scope};
+    let dir = app(&[("src/_index.yaml", NAMER)]);
+    let rt = boot_dir(dir.path()).await.unwrap();
+    let open = rt.root_context();
+    let mut held = Spawn::new("t:idle", "t:host", vec![]);
+    held.name = Some("held".into());
+    let holder = rt.processes.spawn(&rt, &open, held).unwrap();
+    let policy: Arc<dyn weft_core::Policy> = Arc::new(NoNames(EntryId::new("t", "no_names")));
+    let denied = open
+        .with_actor(Some(Actor::new("eve", Map::new())))
+        .with_scope(Some(Scope::new([policy])));
+    let run = |cx: weft_core::CallContext, op: &str, name: &str| {
+        let rt = rt.clone();
+        let args = vec![Value::str(op), Value::str(name)];
+        async move {
+            rt.processes
+                .exec(&rt, &cx, Spawn::new("t:namer", "t:host", args))
+                .await
+                .unwrap()
+        }
+    };
+    assert_eq!(
+        run(denied.clone(), "register", "mine").await,
+        Value::str("not allowed: process.registry.register on mine")
+    );
+    assert!(rt.processes.lookup_name("mine").is_none());
+    assert_eq!(
+        run(denied, "unregister", "held").await,
+        Value::str("not allowed: process.registry.unregister on held")
+    );
+    assert_eq!(rt.processes.lookup_name("held").as_deref(), Some(&*holder));
+    // The control: an allowed caller does both.
+    assert_eq!(
+        run(open.clone(), "register", "mine").await,
+        Value::str("true")
+    );
+    assert_eq!(
+        run(open.clone(), "unregister", "held").await,
+        Value::str("true")
+    );
+    assert!(rt.processes.lookup_name("held").is_none());
+    rt.processes.send(&open, &holder, "stop", vec![]).unwrap();
+}

@@ -314,6 +314,61 @@ mod tests {
         (res.entries.iter().map(|e| e.id.to_string()).collect(), res)
     }
 
+    /// Allows `registry.get` on ids that start with a prefix.
+    struct AllowIds(EntryId, &'static str);
+
+    impl weft_core::Policy for AllowIds {
+        fn id(&self) -> &EntryId {
+            &self.0
+        }
+        fn evaluate(
+            &self,
+            _: &weft_core::Actor,
+            action: &str,
+            resource: &str,
+            _: Option<&Map>,
+        ) -> weft_core::Decision {
+            if action == "registry.get" && resource.starts_with(self.1) {
+                weft_core::Decision::Allow
+            } else {
+                weft_core::Decision::Undefined
+            }
+        }
+    }
+
+    #[test]
+    fn callers_see_only_the_entries_they_may_get() {
+        use std::sync::Arc;
+        use weft_core::{Actor, ErrorKind, Scope};
+        let r = registry();
+        let open = CallContext::root(false);
+        assert_eq!(r.read(&open, "app:svc").unwrap().kind, "process.lua");
+        assert_eq!(
+            r.read(&open, "app:nope").unwrap_err().kind(),
+            ErrorKind::NotFound
+        );
+        let policy: Arc<dyn weft_core::Policy> =
+            Arc::new(AllowIds(EntryId::new("p", "tests"), "app.test:"));
+        let cx = open
+            .with_actor(Some(Actor::new("ann", Map::new())))
+            .with_scope(Some(Scope::new([policy])));
+        assert_eq!(r.read(&cx, "app.test:one").unwrap().kind, "function.lua");
+        // Denied before the lookup: an unknown id is denied too, never NotFound.
+        for id in ["app:svc", "app:nope"] {
+            let err = r.read(&cx, id).unwrap_err();
+            assert_eq!(err.message(), format!("not allowed: registry.get on {id}"));
+        }
+        let all: Map = serde_json::from_str("{}").unwrap();
+        let seen: Vec<String> = r
+            .find_visible(&cx, &all)
+            .entries
+            .iter()
+            .map(|e| e.id.to_string())
+            .collect();
+        assert_eq!(seen, ["app.test:one", "app.test:two"]);
+        assert_eq!(r.find_visible(&open, &all).entries.len(), 3);
+    }
+
     #[test]
     fn root_fields_glob() {
         let r = registry();

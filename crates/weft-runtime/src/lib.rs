@@ -25,9 +25,9 @@ mod terminal;
 mod tty;
 
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 
-use weft_core::{CallContext, Functions};
+use weft_core::{CallContext, Error, ErrorKind, Functions, Result};
 use weft_registry::{Config, Registry};
 
 pub use channel::{Case, Channel, Selected, SendError, TryRecv, select};
@@ -82,6 +82,13 @@ impl Runtime {
             policies: weft_security::PolicyRegistry::default(),
             strict,
         })
+    }
+
+    /// The runtime behind `rt`, for what the runtime owns and so holds weakly; once the
+    /// runtime is gone, Unavailable "the runtime is shutting down".
+    pub fn upgrade(rt: &Weak<Runtime>) -> Result<Arc<Runtime>> {
+        rt.upgrade()
+            .ok_or_else(|| Error::new(ErrorKind::Unavailable, "the runtime is shutting down"))
     }
 
     /// A fresh root context (no actor, scope or values).

@@ -50,10 +50,7 @@ impl KindHandler for ServiceHandler {
 
     fn apply(&self, entry: Arc<Entry>) -> BoxFuture<Result<()>> {
         let applied = ServiceSpec::from_entry(&entry).and_then(|spec| {
-            let rt = self
-                .rt
-                .upgrade()
-                .ok_or_else(|| Error::internal("the runtime is gone"))?;
+            let rt = Runtime::upgrade(&self.rt)?;
             check_targets(&rt, &spec)?;
             security_of(&rt, &spec)?;
             rt.services.register(spec);
@@ -600,10 +597,7 @@ impl Services {
 
     /// Starts `spec` unless it runs; true if it was started now.
     async fn start_spec(&self, spec: Arc<ServiceSpec>) -> Result<bool> {
-        let rt = self
-            .rt
-            .upgrade()
-            .ok_or_else(|| Error::internal("the runtime is gone"))?;
+        let rt = Runtime::upgrade(&self.rt)?;
         if self
             .supervised
             .lock()

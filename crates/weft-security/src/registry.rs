@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use parking_lot::RwLock;
-use weft_core::{BoxFuture, Policy, Result};
+use weft_core::{BoxFuture, CallContext, Error, Policy, Result};
 use weft_registry::{Entry, KindHandler};
 
 use crate::CompiledPolicy;
@@ -26,13 +26,37 @@ struct Index {
 }
 
 impl PolicyRegistry {
-    /// The policy `id` (a full `ns:name` id).
+    /// The policy `id` (a full id) for the caller `cx`: PermissionDenied without
+    /// `security.policy.get` on the id (checked first), NotFound when there is none.
+    pub fn read(&self, cx: &CallContext, id: &str) -> Result<Arc<dyn Policy>> {
+        cx.check("security.policy.get", id)?;
+        self.get(id)
+            .ok_or_else(|| Error::not_found(format!("policy not found: {id}")))
+    }
+
+    /// The policies of group `group_id` for the caller `cx`: PermissionDenied without
+    /// `security.policy_group.get` on the group (checked first), NotFound when no policy
+    /// lists it (an empty scope would silently deny everything).
+    pub fn read_group(&self, cx: &CallContext, group_id: &str) -> Result<Vec<Arc<dyn Policy>>> {
+        cx.check("security.policy_group.get", group_id)?;
+        let policies = self.group(group_id);
+        if policies.is_empty() {
+            return Err(Error::not_found(format!(
+                "policy group not found: {group_id} (no policy lists it)"
+            )));
+        }
+        Ok(policies)
+    }
+
+    /// The policy `id` (a full `ns:name` id), for the runtime itself (a service's
+    /// declared `lifecycle.security`); callers go through [`read`](Self::read).
     pub fn get(&self, id: &str) -> Option<Arc<dyn Policy>> {
         let policy = self.0.read().policies.get(id).cloned()?;
         Some(policy)
     }
 
-    /// Policies in group `group_id` (`ns:group`), sorted by policy id.
+    /// Policies in group `group_id` (`ns:group`), sorted by policy id, for the runtime
+    /// itself; callers go through [`read_group`](Self::read_group).
     pub fn group(&self, group_id: &str) -> Vec<Arc<dyn Policy>> {
         self.0
             .read()
@@ -162,6 +186,45 @@ mod tests {
         assert_eq!(ids(&reg.group("other:ops")), ["app:alpha"]);
         assert!(reg.group("staff").is_empty());
         assert!(reg.group("app:nope").is_empty());
+    }
+
+    #[test]
+    fn callers_read_policies_and_groups_through_the_checks() {
+        use weft_core::{Actor, Map, Scope};
+        let reg = PolicyRegistry::default();
+        reg.insert(compiled("app:alpha", "[staff]"));
+        let open = CallContext::root(false);
+        assert_eq!(
+            reg.read(&open, "app:alpha").unwrap().id().as_str(),
+            "app:alpha"
+        );
+        assert_eq!(
+            reg.read(&open, "app:nope").err().unwrap().kind(),
+            ErrorKind::NotFound
+        );
+        assert_eq!(
+            ids(&reg.read_group(&open, "app:staff").unwrap()),
+            ["app:alpha"]
+        );
+        let err = reg.read_group(&open, "app:nobody").err().unwrap();
+        assert_eq!(err.kind(), ErrorKind::NotFound);
+        assert!(err.message().contains("no policy lists it"), "{err}");
+        // A denied caller learns nothing, not even whether the id exists.
+        let denied = open
+            .with_actor(Some(Actor::new("eve", Map::new())))
+            .with_scope(Some(Scope::default()));
+        for id in ["app:alpha", "app:nope"] {
+            let err = reg.read(&denied, id).err().unwrap();
+            assert_eq!(
+                err.message(),
+                format!("not allowed: security.policy.get on {id}")
+            );
+        }
+        let err = reg.read_group(&denied, "app:staff").err().unwrap();
+        assert_eq!(
+            err.message(),
+            "not allowed: security.policy_group.get on app:staff"
+        );
     }
 
     #[test]

@@ -79,12 +79,7 @@ impl Loaded {
     /// The call's WASI, resolved in the caller's context, and its `WasiCtx` when the
     /// entry builds it up front.
     fn resolve_wasi(&self, cx: &CallContext) -> Result<(CallWasi, Option<WasiCtx>)> {
-        if self.rt.strong_count() == 0 {
-            return Err(Error::new(
-                ErrorKind::Unavailable,
-                "the runtime is shutting down",
-            ));
-        }
+        Runtime::upgrade(&self.rt)?;
         let call = self.plan.resolve(&self.caps, &self.id, cx)?;
         let wasi = if self.plan.eager() {
             Some(call.build()?)

@@ -9,7 +9,7 @@
 use std::sync::{Arc, Weak};
 
 use serde::Deserialize;
-use weft_core::{BoxFuture, Error, ErrorKind, Result};
+use weft_core::{BoxFuture, Error, Result};
 use weft_registry::{Entry, KindHandler};
 use weft_runtime::{Pool, PoolConfig, Runtime};
 
@@ -77,13 +77,11 @@ impl KindHandler for WasmHandler {
     }
 
     fn apply(&self, entry: Arc<Entry>) -> BoxFuture<Result<()>> {
-        let rt = self.rt.upgrade();
+        let rt = Runtime::upgrade(&self.rt);
         let caps = self.caps.clone();
         let engine = self.engine();
         Box::pin(async move {
-            let rt = rt.ok_or_else(|| {
-                Error::new(ErrorKind::Unavailable, "the runtime is shutting down")
-            })?;
+            let rt = rt?;
             let engine = engine?;
             // Compiling is CPU work: keep it off the async workers.
             let loaded = tokio::task::spawn_blocking({
@@ -322,7 +320,7 @@ mod tests {
             assert!(validate(&with_transport(ok), true).is_ok(), "{ok:?}");
         }
         let err = validate(&with_transport("wasi-http"), true).unwrap_err();
-        assert_eq!(err.kind(), ErrorKind::Invalid);
+        assert_eq!(err.kind(), weft_core::ErrorKind::Invalid);
         assert_eq!(
             err.message(),
             "the wasi-http transport is not supported yet (use payload)"

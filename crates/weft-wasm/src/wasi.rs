@@ -166,7 +166,7 @@ impl WasiPlan {
         for (name, id, required) in &self.env {
             let value = caps
                 .env
-                .lookup(id, Some(entry.ns()))
+                .lookup_declared(id, Some(entry.ns()))
                 .map_err(|e| {
                     Error::new(
                         e.kind(),

@@ -80,13 +80,8 @@ pub fn module(lua: &Lua) -> mlua::Result<Table> {
         lua.create_function(|lua, id: LuaValue| {
             let cx = frame::current(lua);
             let rt = frame::runtime(lua)?;
-            let found = text(&id, "policy id").and_then(|id| {
-                let id = full_id(&cx, &id);
-                cx.check("security.policy.get", &id)?;
-                rt.policies
-                    .get(&id)
-                    .ok_or_else(|| Error::not_found(format!("policy not found: {id}")))
-            });
+            let found =
+                text(&id, "policy id").and_then(|id| rt.policies.read(&cx, &full_id(&cx, &id)));
             match found {
                 Ok(policy) => Ok((
                     LuaValue::UserData(lua.create_userdata(LuaPolicy(policy))?),
@@ -101,17 +96,9 @@ pub fn module(lua: &Lua) -> mlua::Result<Table> {
         lua.create_function(|lua, group: LuaValue| {
             let cx = frame::current(lua);
             let rt = frame::runtime(lua)?;
-            let found = text(&group, "group id").and_then(|group| {
-                let group = full_id(&cx, &group);
-                cx.check("security.policy_group.get", &group)?;
-                let policies = rt.policies.group(&group);
-                if policies.is_empty() {
-                    return Err(Error::not_found(format!(
-                        "policy group not found: {group} (no policy lists it)"
-                    )));
-                }
-                Ok(Scope::new(policies))
-            });
+            let found = text(&group, "group id")
+                .and_then(|group| rt.policies.read_group(&cx, &full_id(&cx, &group)))
+                .map(Scope::new);
             match found {
                 Ok(scope) => Ok((
                     LuaValue::UserData(lua.create_userdata(LuaScope(scope))?),
