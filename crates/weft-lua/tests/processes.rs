@@ -123,14 +123,8 @@ impl weft_core::Policy for NoNames {
     }
 }
 
+/// A process that registers or unregisters a name, appended to [`APP`].
 const NAMER: &str = r#"
-namespace: t
-entries:
-  - {name: host, kind: process.host, lifecycle: {auto_start: true}}
-  - name: idle
-    kind: process.lua
-    source: "return {main = function() local m = process.inbox():receive() return m:topic() end}"
-    method: main
   - name: namer
     kind: process.lua
     source: |
@@ -151,7 +145,8 @@ entries:
 async fn the_name_registry_checks_the_caller_and_a_denial_changes_nothing() {
     use std::sync::Arc;
     use weft_core::{Actor, EntryId, Map, Scope};
-    let dir = app(&[("src/_index.yaml", NAMER)]);
+    let index = format!("{APP}{NAMER}");
+    let dir = app(&[("src/_index.yaml", &index)]);
     let rt = boot_dir(dir.path()).await.unwrap();
     let open = rt.root_context();
     let mut held = Spawn::new("t:idle", "t:host", vec![]);

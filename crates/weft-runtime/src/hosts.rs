@@ -9,7 +9,7 @@ use serde::Deserialize;
 use weft_core::{BoxFuture, Error, Result};
 use weft_registry::{Entry, KindHandler};
 
-use crate::services::Lifecycle;
+use crate::service_spec::Lifecycle;
 
 /// Accepts `process.host` and `terminal.host` entries after checking their fields.
 pub struct HostHandler;

@@ -20,6 +20,7 @@ mod channel;
 mod hosts;
 mod pool;
 mod process;
+mod service_spec;
 mod services;
 mod terminal;
 mod tty;
@@ -37,10 +38,10 @@ pub use process::{
     Event, EventKind, Factories, Message, Pid, Proc, ProcessFactory, ProcessTable, Receivers,
     Router, Spawn,
 };
-pub use services::{
-    Lifecycle, RestartPolicy, ServiceActor, ServiceHandler, ServiceSecurity, ServiceSpec,
-    ServiceState, ServiceStatus, Services, Startup,
+pub use service_spec::{
+    Lifecycle, RestartPolicy, ServiceActor, ServiceHandler, ServiceSecurity, ServiceSpec, Startup,
 };
+pub use services::{ServiceState, ServiceStatus, Services};
 pub use terminal::{
     Command, commands, error_exit_code, exit_code, new_pid, report, run_command, terminal_host,
 };
