@@ -3,7 +3,8 @@
 //! - [`EnvRegistry`]: the storages and variables of an app. [`EnvRegistry::get`] and
 //!   [`EnvRegistry::set`] take the caller's context and check `env.get` / `env.set`
 //!   inside, so every engine reads and writes variables through one checked path;
-//!   [`EnvRegistry::lookup_declared`] serves mappings the app itself declared (WASI `wasi.env`).
+//!   [`EnvRegistry::lookup`] serves the mappings an entry declares (WASI `wasi.env`),
+//!   where a variable the caller may not read is simply absent.
 //! - [`EnvHandler`]: the kind handler of `env.storage.memory`, `.file`, `.os`, `.static`,
 //!   `.router` and `env.variable`.
 //!

@@ -86,15 +86,20 @@ impl EnvRegistry {
         variables.get(name_or_id).cloned()
     }
 
-    /// The value of a variable for a mapping the app declared (WASI `wasi.env`): not a
-    /// caller's request, so no permission check; `Ok(None)` for an unknown variable or
-    /// one with no value and no default; an empty value counts as unset.
-    pub fn lookup_declared(
+    /// The value of a variable a mapping names (WASI `wasi.env`), read for the caller
+    /// `cx`: a name the caller may not `env.get` is absent (`Ok(None)`, nothing read), as
+    /// is an unknown variable or one with no value and no default; an empty value counts
+    /// as unset. A bare name resolves against `namespace` (the declaring entry's).
+    pub fn lookup(
         &self,
+        cx: &CallContext,
         name_or_id: &str,
-        frame_namespace: Option<&str>,
+        namespace: Option<&str>,
     ) -> Result<Option<String>> {
-        match self.variable(name_or_id, frame_namespace) {
+        if cx.check("env.get", name_or_id).is_err() {
+            return Ok(None);
+        }
+        match self.variable(name_or_id, namespace) {
             Some(v) => v.value(),
             None => Ok(None),
         }

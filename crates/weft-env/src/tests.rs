@@ -89,11 +89,11 @@ fn os_storage_reads_the_process_environment_and_is_read_only() {
         assert_eq!(os.get(key).unwrap(), None, "{key:?}");
     }
     assert_eq!(
-        rt.lookup_declared("PATH", None).unwrap(),
+        rt.lookup(&cx(None), "PATH", None).unwrap(),
         std::env::var("PATH").ok()
     );
     // The key of a variable without `variable` is its id: never an OS name.
-    assert_eq!(rt.lookup_declared("t:odd", None).unwrap(), None);
+    assert_eq!(rt.lookup(&cx(None), "t:odd", None).unwrap(), None);
     let e = rt.set(&cx(None), "PATH", "/x").unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Invalid);
     assert!(e.to_string().contains("env variable PATH"), "{e}");
@@ -283,43 +283,49 @@ fn lookup_order_public_name_then_frame_namespace_then_id() {
     let env = &rt;
     // 1. the public-name index (public names and full ids of unnamed variables).
     assert_eq!(
-        env.lookup_declared("PORT", None).unwrap().as_deref(),
+        env.lookup(&cx(None), "PORT", None).unwrap().as_deref(),
         Some("1")
     );
     assert_eq!(
-        env.lookup_declared("PORT", Some("b")).unwrap().as_deref(),
+        env.lookup(&cx(None), "PORT", Some("b")).unwrap().as_deref(),
         Some("1")
     );
     assert_eq!(
-        env.lookup_declared("a:key", Some("b")).unwrap().as_deref(),
+        env.lookup(&cx(None), "a:key", Some("b"))
+            .unwrap()
+            .as_deref(),
         Some("a-key")
     );
     // 2. a bare name in the frame's namespace.
     assert_eq!(
-        env.lookup_declared("key", Some("a")).unwrap().as_deref(),
+        env.lookup(&cx(None), "key", Some("a")).unwrap().as_deref(),
         Some("a-key")
     );
     assert_eq!(
-        env.lookup_declared("key", Some("b")).unwrap().as_deref(),
+        env.lookup(&cx(None), "key", Some("b")).unwrap().as_deref(),
         Some("b-key")
     );
     assert_eq!(
-        env.lookup_declared("secret", Some("b")).unwrap().as_deref(),
+        env.lookup(&cx(None), "secret", Some("b"))
+            .unwrap()
+            .as_deref(),
         Some("b-secret")
     );
-    assert_eq!(env.lookup_declared("secret", Some("a")).unwrap(), None);
-    assert_eq!(env.lookup_declared("key", None).unwrap(), None);
+    assert_eq!(env.lookup(&cx(None), "secret", Some("a")).unwrap(), None);
+    assert_eq!(env.lookup(&cx(None), "key", None).unwrap(), None);
     // 3. the id (a variable with a public name is reachable by its id too).
     assert_eq!(
-        env.lookup_declared("a:port", None).unwrap().as_deref(),
+        env.lookup(&cx(None), "a:port", None).unwrap().as_deref(),
         Some("1")
     );
     assert_eq!(
-        env.lookup_declared("a:port", Some("b")).unwrap().as_deref(),
+        env.lookup(&cx(None), "a:port", Some("b"))
+            .unwrap()
+            .as_deref(),
         Some("1")
     );
     // Unknown: Ok(None) for lookup, NotFound for get/set.
-    assert_eq!(env.lookup_declared("NOPE", Some("a")).unwrap(), None);
+    assert_eq!(env.lookup(&cx(None), "NOPE", Some("a")).unwrap(), None);
     assert_eq!(
         env.get(&cx(None), "NOPE").unwrap_err().kind(),
         ErrorKind::NotFound
@@ -357,11 +363,11 @@ fn the_first_variable_keeps_a_public_name() {
         r#"{"storage":"m2","variable":"NAME","default":"two"}"#,
     );
     assert_eq!(
-        rt.lookup_declared("NAME", None).unwrap().as_deref(),
+        rt.lookup(&cx(None), "NAME", None).unwrap().as_deref(),
         Some("one")
     );
     assert_eq!(
-        rt.lookup_declared("t:second", None).unwrap().as_deref(),
+        rt.lookup(&cx(None), "t:second", None).unwrap().as_deref(),
         Some("two")
     );
     // Registering the first again replaces it under its name.
@@ -372,11 +378,11 @@ fn the_first_variable_keeps_a_public_name() {
         r#"{"storage":"m1","variable":"NAME","default":"uno"}"#,
     );
     assert_eq!(
-        rt.lookup_declared("NAME", None).unwrap().as_deref(),
+        rt.lookup(&cx(None), "NAME", None).unwrap().as_deref(),
         Some("uno")
     );
     assert_eq!(
-        rt.lookup_declared("t:first", None).unwrap().as_deref(),
+        rt.lookup(&cx(None), "t:first", None).unwrap().as_deref(),
         Some("uno")
     );
 }
@@ -406,22 +412,22 @@ fn defaults_apply_when_unset_or_empty() {
     );
     let env = &rt;
     assert_eq!(
-        env.lookup_declared("PORT", None).unwrap().as_deref(),
+        env.lookup(&cx(None), "PORT", None).unwrap().as_deref(),
         Some("8080")
     );
     assert_eq!(env.get(&cx(None), "PORT").unwrap().as_deref(), Some("8080"));
     env.set(&cx(None), "PORT", "").unwrap();
     assert_eq!(
-        env.lookup_declared("PORT", None).unwrap().as_deref(),
+        env.lookup(&cx(None), "PORT", None).unwrap().as_deref(),
         Some("8080")
     );
     env.set(&cx(None), "PORT", "9090").unwrap();
     assert_eq!(
-        env.lookup_declared("PORT", None).unwrap().as_deref(),
+        env.lookup(&cx(None), "PORT", None).unwrap().as_deref(),
         Some("9090")
     );
     // An empty value with an empty (or no) default is unset.
-    assert_eq!(env.lookup_declared("HOST", None).unwrap(), None);
+    assert_eq!(env.lookup(&cx(None), "HOST", None).unwrap(), None);
     env.set(&cx(None), "NONE", "").unwrap();
     assert_eq!(env.get(&cx(None), "NONE").unwrap(), None);
     let v = env.variable("PORT", None).unwrap();
@@ -782,6 +788,12 @@ fn get_and_set_check_the_caller_before_touching_anything() {
     assert_eq!(e.message(), "not allowed: env.get on TOKEN");
     let e = rt.set(&denied, "TOKEN", "stolen").unwrap_err();
     assert_eq!(e.message(), "not allowed: env.set on TOKEN");
+    // A mapping read for a denied caller finds the variable absent.
+    assert_eq!(rt.lookup(&denied, "TOKEN", None).unwrap(), None);
+    assert_eq!(
+        rt.lookup(&cx(None), "TOKEN", None).unwrap().as_deref(),
+        Some("secret")
+    );
     // Unknown names are denied too: a denied caller learns nothing.
     let e = rt.get(&denied, "NOPE").unwrap_err();
     assert_eq!(e.kind(), ErrorKind::PermissionDenied);

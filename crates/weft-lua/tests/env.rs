@@ -233,7 +233,9 @@ async fn permission_is_checked_on_the_name_in_the_callers_context() {
         Some("allowed")
     );
     assert_eq!(
-        env.lookup_declared("PORT", None).unwrap().as_deref(),
+        env.lookup(&rt.root_context(), "PORT", None)
+            .unwrap()
+            .as_deref(),
         Some("8080")
     );
 }

@@ -166,7 +166,7 @@ impl WasiPlan {
         for (name, id, required) in &self.env {
             let value = caps
                 .env
-                .lookup_declared(id, Some(entry.ns()))
+                .lookup(cx, id, Some(entry.ns()))
                 .map_err(|e| {
                     Error::new(
                         e.kind(),

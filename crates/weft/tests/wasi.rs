@@ -177,6 +177,27 @@ async fn cli_profile_gives_args_env_cwd_and_logs_stdout() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wasi_env_reads_through_env_get_in_the_callers_context() {
+    let app = App::boot(&entry(
+        "vars",
+        USER,
+        "get-env-vars",
+        "    imports: [wasi:cli]\n    wasi:\n      env:\n        - {id: t:greeting, name: GREETING}\n",
+    ))
+    .await;
+    assert_eq!(
+        app.call("t:vars", vec![]).await.unwrap(),
+        json(r#"[["GREETING","hi"]]"#)
+    );
+    // A caller whose scope denies env.get gets the guest without the variable.
+    let cx = denying(&app.rt, vec!["env.get"]);
+    assert_eq!(
+        app.call_as(&cx, "t:vars", vec![]).await.unwrap(),
+        json("[]")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn required_env_fails_the_call_not_the_boot() {
     let app = App::boot(&entry(
         "needs",
