@@ -3,11 +3,15 @@
 //! - Pooling allocator sized from [`EngineConfig::max_instances`], with a semaphore in
 //!   front so callers wait for a slot instead of failing on an exhausted pool.
 //! - Epoch interruption with a 1 ms ticker: every call has a deadline; CPU-bound guests
-//!   yield to tokio every tick and stop at `max_execution_ms`.
+//!   yield to tokio every tick and stop at `max_execution_ms`. The ticker is an OS
+//!   thread of its own, not a tokio task: guests yield only when the epoch advances, so
+//!   a ticker on the tokio workers would never run once every worker holds a spinning
+//!   guest, and then no guest would yield, no deadline fire and no signal be handled.
 //! - Compilation goes through the [compile cache](crate::cache).
 
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use tokio::sync::Semaphore;
@@ -40,11 +44,12 @@ pub(crate) struct WasmEngine {
     engine: Engine,
     instances: Arc<Semaphore>,
     cache: CompileCache,
-    ticker: tokio::task::JoinHandle<()>,
+    /// Set when the engine is dropped: the ticker thread ends at its next tick.
+    stop_ticker: Arc<AtomicBool>,
 }
 
 impl WasmEngine {
-    /// Builds the engine and starts its epoch ticker (needs a tokio runtime).
+    /// Builds the engine and starts its epoch ticker thread.
     pub(crate) fn new(config: &EngineConfig) -> Result<Arc<WasmEngine>> {
         let n = config.max_instances.max(1);
         let mut cfg = Config::new();
@@ -52,20 +57,13 @@ impl WasmEngine {
             .epoch_interruption(true)
             .allocation_strategy(InstanceAllocationStrategy::Pooling(pooling(n)));
         let engine = Engine::new(&cfg).map_err(|e| Error::internal(format!("wasm engine: {e}")))?;
-        let ticking = engine.clone();
-        let ticker = tokio::spawn(async move {
-            let mut every = tokio::time::interval(TICK);
-            every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
-            loop {
-                every.tick().await;
-                ticking.increment_epoch();
-            }
-        });
+        let stop_ticker = Arc::new(AtomicBool::new(false));
+        start_ticker(engine.clone(), stop_ticker.clone())?;
         Ok(Arc::new(WasmEngine {
             cache: CompileCache::new(&engine, config.cache_dir.clone()),
             engine,
             instances: Arc::new(Semaphore::new(n as usize)),
-            ticker,
+            stop_ticker,
         }))
     }
 
@@ -87,8 +85,22 @@ impl WasmEngine {
 
 impl Drop for WasmEngine {
     fn drop(&mut self) {
-        self.ticker.abort();
+        self.stop_ticker.store(true, Ordering::Relaxed);
     }
+}
+
+/// Advances `engine`'s epoch every [`TICK`] on a thread of its own until `stop` is set.
+fn start_ticker(engine: Engine, stop: Arc<AtomicBool>) -> Result<()> {
+    std::thread::Builder::new()
+        .name("weft-wasm-epoch".into())
+        .spawn(move || {
+            while !stop.load(Ordering::Relaxed) {
+                std::thread::sleep(TICK);
+                engine.increment_epoch();
+            }
+        })
+        .map(drop)
+        .map_err(|e| Error::internal(format!("cannot start the wasm epoch ticker: {e}")))
 }
 
 /// The pooling allocator for `n` component instances at once.

@@ -303,6 +303,50 @@ async fn infinite_loop_stops_at_the_deadline() {
     );
 }
 
+/// More spinning guests than worker threads: each still stops at its deadline and the
+/// runtime keeps serving. A plain test with its own runtime, so a starved runtime is
+/// caught by a thread that does not depend on the runtime's workers.
+#[test]
+fn spinning_guests_stop_at_their_deadline_with_every_worker_busy() {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    runtime.spawn(async move {
+        let (dir, rt) = app().await;
+        let calls: Vec<_> = (0..6)
+            .map(|_| {
+                let rt = rt.clone();
+                tokio::spawn(async move {
+                    let start = Instant::now();
+                    let result = call(&rt, "t:spin", vec![]).await;
+                    (result, start.elapsed())
+                })
+            })
+            .collect();
+        let mut spins = Vec::new();
+        for c in calls {
+            spins.push(c.await.unwrap());
+        }
+        let add = call(&rt, "t:add", vec![Value::Int(1), Value::Int(1)]).await;
+        let _ = tx.send((spins, add));
+        drop(dir);
+    });
+    let outcome = rx.recv_timeout(Duration::from_secs(60));
+    // Never wait for the workers: on failure they are still spinning.
+    runtime.shutdown_background();
+    let (spins, add) = outcome.expect("spinning guests starved the runtime: no deadline fired");
+    for (result, took) in spins {
+        let err = result.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Timeout, "{err}");
+        // The limit is 100 ms; the bound only rules out a deadline that waits for others.
+        assert!(took < Duration::from_secs(1), "{took:?}");
+    }
+    assert_eq!(add.unwrap(), Value::Int(2));
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn memory_hog_is_stopped_by_its_limit() {
     let (_d, rt) = app().await;
