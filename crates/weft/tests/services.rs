@@ -1,6 +1,8 @@
 //! End-to-end: `weft run` without a command starts the app's services and stops them on
 //! SIGTERM (exit 0), or at once with exit 1 on a second signal.
 
+mod common;
+
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, ExitStatus, Stdio};
@@ -143,4 +145,49 @@ fn a_second_signal_during_shutdown_exits_1_at_once() {
     signal(&child, libc::SIGINT);
     let status = exit_within(&mut child, Duration::from_secs(3));
     assert_eq!(status.code(), Some(1));
+}
+
+/// Three services whose WASM guests spin forever: more than the runtime's worker threads.
+fn spinning_app() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join(".wippy.yaml"),
+        "version: \"1.0\"\nshutdown:\n  timeout: 300ms\n",
+    )
+    .unwrap();
+    std::fs::create_dir_all(dir.path().join("src")).unwrap();
+    let mut index = format!(
+        "namespace: t\nentries:\n  - {{name: guests, kind: fs.directory, directory: {}}}\n  - {{name: processes, kind: process.host, lifecycle: {{auto_start: true}}}}\n",
+        common::dist().display()
+    );
+    index.push_str(&common::guest_entry(
+        "process.wasm",
+        "spin",
+        "spin",
+        "spin-forever",
+        "",
+    ));
+    for i in 0..3 {
+        index.push_str(&format!(
+            "  - {{name: spinner{i}, kind: process.service, process: t:spin, host: t:processes, lifecycle: {{auto_start: true}}}}\n"
+        ));
+    }
+    std::fs::write(dir.path().join("src/_index.yaml"), index).unwrap();
+    dir
+}
+
+#[test]
+fn sigterm_is_honoured_while_guests_spin_on_every_worker() {
+    let dir = spinning_app();
+    let (mut child, lines) = serve(dir.path());
+    let mut log = Vec::new();
+    wait_for(&lines, "3 services started", &mut log);
+    std::thread::sleep(Duration::from_millis(200));
+    signal(&child, libc::SIGTERM);
+    // shutdown.timeout is 300 ms: the spinning guests are terminated after it.
+    let status = exit_within(&mut child, Duration::from_secs(5));
+    assert_eq!(status.code(), Some(0));
+    log.extend(lines.try_iter());
+    let text = log.join("\n");
+    assert!(text.contains("SIGTERM: shutting down"), "{text}");
 }
