@@ -54,6 +54,11 @@ fn shared<T>(lua: &Lua, f: impl FnOnce(&Shared) -> T) -> mlua::Result<T> {
     }
 }
 
+/// The deadline of the frame running in the VM (read without copying the frame).
+pub fn deadline(lua: &Lua) -> Option<std::time::Instant> {
+    lua.app_data_ref::<Current>()?.0.deadline()
+}
+
 /// The frame running in the VM; outside a call (never the case for Lua code, which runs
 /// only inside one), the runtime's root context, or a strict root once it is gone.
 pub fn current(lua: &Lua) -> CallContext {

@@ -16,20 +16,22 @@ mod convert;
 mod errors;
 mod frame;
 mod modules;
+mod pace;
 mod payload;
 mod run;
 mod vm;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Weak};
+use std::time::{Duration, Instant};
 
 use indexmap::IndexMap;
 use mlua::{Lua, LuaOptions};
 use parking_lot::{Mutex, RwLock};
 use serde::Deserialize;
-use weft_core::{BoxFuture, CallContext, EntryId, Error, Function, Result, Value};
+use weft_core::{BoxFuture, CallContext, EntryId, Error, ErrorKind, Function, Result, Value};
 use weft_registry::{Entry, KindHandler};
-use weft_runtime::{Pool, PoolConfig, PoolKind, ProcessFactory, Runtime};
+use weft_runtime::{Lease, Pool, PoolConfig, PoolKind, ProcessFactory, Runtime};
 
 use crate::vm::{Script, Vm};
 
@@ -61,6 +63,15 @@ struct LuaConfig {
     modules: Vec<String>,
     imports: IndexMap<String, String>,
     pool: PoolConfig,
+    limits: Limits,
+}
+
+/// `limits:` of a Lua entry (the same field as WASM entries').
+#[derive(Deserialize, Default, Clone, Copy)]
+#[serde(default)]
+struct Limits {
+    /// Wall-clock time a call (or a process run) may take; 0 is no limit.
+    max_execution_ms: i64,
 }
 
 /// The kinds this engine owns.
@@ -98,17 +109,22 @@ impl Engine {
     }
 
     /// The function (or process factory) running `script` in VMs from `pool`.
-    fn runner(&self, script: Arc<Script>, pool: Arc<Pool<Vm>>) -> LuaFunction {
+    fn runner(&self, script: Arc<Script>, pool: Arc<Pool<Vm>>, limits: Limits) -> LuaFunction {
         LuaFunction(Arc::new(Runner {
             rt: self.rt.clone(),
             caps: self.caps.clone(),
             script,
             pool,
+            limits,
         }))
     }
 
     async fn apply(&self, entry: &Entry) -> Result<()> {
         let config: LuaConfig = entry.decode().map_err(Error::from)?;
+        if config.limits.max_execution_ms < 0 {
+            return Err(Error::invalid("limits.max_execution_ms cannot be negative")
+                .in_field("limits.max_execution_ms"));
+        }
         let script = Arc::new(self.script(
             entry,
             config.source,
@@ -126,13 +142,13 @@ impl Engine {
                 if config.pool.warm_start {
                     self.warm(&script, &pool).await?;
                 }
-                let function = self.runner(script, pool);
+                let function = self.runner(script, pool, config.limits);
                 self.runtime()?
                     .functions
                     .register(entry.id.clone(), Arc::new(function));
             }
             _ => {
-                let process = self.runner(script, Pool::new(PoolKind::Inline));
+                let process = self.runner(script, Pool::new(PoolKind::Inline), config.limits);
                 self.runtime()?
                     .factories
                     .register(entry.id.clone(), Arc::new(process));
@@ -261,6 +277,7 @@ struct Runner {
     caps: Capabilities,
     script: Arc<Script>,
     pool: Arc<Pool<Vm>>,
+    limits: Limits,
 }
 
 /// The [`Function`] and [`ProcessFactory`] of a Lua entry.
@@ -268,13 +285,82 @@ struct Runner {
 struct LuaFunction(Arc<Runner>);
 
 impl LuaFunction {
+    /// One call (or process run) in a VM of the entry's pool, bounded by the entry's
+    /// `limits.max_execution_ms`: the frame's deadline becomes the earlier of the
+    /// caller's and the limit, so the instruction hook ([`pace`]) stops code past it, and
+    /// code that catches that error is dropped at its next yield.
     async fn run(self, cx: CallContext, args: Vec<Value>) -> Result<Value> {
         let runner = &self.0;
-        let vm = runner
-            .pool
-            .lease(|| Vm::build(&runner.rt, &runner.caps, &runner.script, &cx))
-            .await?;
-        vm.call(cx, &args).await
+        let limit = runner.limits.deadline();
+        let cx = match limit {
+            Some(deadline) => cx.with_deadline(deadline),
+            None => cx,
+        };
+        let call = async {
+            let lease = runner
+                .pool
+                .lease(|| Vm::build(&runner.rt, &runner.caps, &runner.script, &cx))
+                .await?;
+            let unfinished = Unfinished(Some(lease));
+            let result = unfinished.vm().call(cx.clone(), &args).await;
+            unfinished.finish();
+            result
+        };
+        let Some(deadline) = limit else {
+            return call.await;
+        };
+        let outcome = tokio::time::timeout_at(deadline.into(), call).await;
+        match outcome {
+            Ok(Err(e)) if e.kind() == ErrorKind::Timeout && Instant::now() >= deadline => {
+                Err(runner.limit_exceeded())
+            }
+            Ok(outcome) => outcome,
+            Err(_) => Err(runner.limit_exceeded()),
+        }
+    }
+}
+
+/// A leased VM whose call may be dropped half way (a deadline, a terminated process):
+/// such a VM goes away instead of back to the pool.
+struct Unfinished(Option<Lease<Vm>>);
+
+impl Unfinished {
+    fn vm(&self) -> &Vm {
+        // Only `finish` takes the lease, and it consumes `self`.
+        self.0
+            .as_deref()
+            .unwrap_or_else(|| unreachable!("the lease is taken only by finish"))
+    }
+
+    /// The call finished: the VM goes back to the pool.
+    fn finish(mut self) {
+        drop(self.0.take());
+    }
+}
+
+impl Drop for Unfinished {
+    fn drop(&mut self) {
+        if let Some(lease) = self.0.take() {
+            lease.discard();
+        }
+    }
+}
+
+impl Runner {
+    /// The error of a call stopped by `limits.max_execution_ms`.
+    fn limit_exceeded(&self) -> Error {
+        Error::timeout(format!(
+            "{}: exceeded limits.max_execution_ms ({} ms)",
+            self.script.id, self.limits.max_execution_ms
+        ))
+    }
+}
+
+impl Limits {
+    /// When a call starting now runs out of time (None: no limit).
+    fn deadline(self) -> Option<Instant> {
+        (self.max_execution_ms > 0)
+            .then(|| Instant::now() + Duration::from_millis(self.max_execution_ms as u64))
     }
 }
 

@@ -11,7 +11,7 @@ use mlua::{Function, Lua, LuaOptions, MultiValue, StdLib, Table, Value as LuaVal
 use weft_core::{CallContext, EntryId, Error, Result, Value};
 use weft_runtime::Runtime;
 
-use crate::{Capabilities, chan, convert, errors, frame, modules, run};
+use crate::{Capabilities, chan, convert, errors, frame, modules, pace, run};
 
 /// A Lua entry's code and bindings, shared by every VM of its pool.
 pub struct Script {
@@ -51,6 +51,7 @@ impl Vm {
         // Calls make many short-lived values; the generational collector suits them.
         lua.gc_set_mode(GcMode::Generational(GcGenParams::default()));
         frame::install(&lua, rt.clone(), caps.clone());
+        pace::install(&lua).map_err(lua_err)?;
         sandbox(&lua).map_err(lua_err)?;
         let runner: Function = lua
             .load(TRAMPOLINE)
