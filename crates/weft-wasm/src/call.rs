@@ -25,8 +25,13 @@ use crate::wasi::{CallWasi, Capabilities, WasiPlan};
 /// The memory a guest may use when `limits.max_memory_mb` is not set.
 const DEFAULT_MAX_MEMORY_MB: u64 = 256;
 
-/// What wasmtime says when a guest grows its memory past the store's limit.
-const MEMORY_GROWTH_FAILURE: &str = "forcing a memory growth failure";
+/// What wasmtime says when a guest grows its memory past the store's limit: with
+/// `trap_on_grow_failure` the growth traps ("forcing trap when growing memory…"); a
+/// failure reported to the guest says "forcing a memory growth failure".
+const MEMORY_GROWTH_FAILURES: [&str; 2] = [
+    "forcing trap when growing memory",
+    "forcing a memory growth failure",
+];
 
 /// `limits:` of a WASM entry (checked non-negative at boot).
 #[derive(Deserialize, Default, Clone, Copy)]
@@ -154,15 +159,17 @@ impl Loaded {
                 self.limits.max_execution_ms
             ));
         }
-        let out_of_memory = e
-            .chain()
-            .any(|c| c.to_string().contains(MEMORY_GROWTH_FAILURE));
+        let out_of_memory = e.chain().any(|c| {
+            let text = c.to_string();
+            MEMORY_GROWTH_FAILURES.iter().any(|f| text.contains(f))
+        });
         let message = match trap {
             _ if out_of_memory => format!(
-                "{id}: {method} exceeded its memory limit ({} MB)",
+                "{id}: {method} exceeded its memory limit (limits.max_memory_mb: {} MB)",
                 self.limits.memory_mb()
             ),
-            Some(trap) => format!("failed to call wasm method: {method} ({id}): wasm trap: {trap}"),
+            // A trap's text starts with "wasm trap:" itself.
+            Some(trap) => format!("failed to call wasm method: {method} ({id}): {trap}"),
             None => format!("failed to call wasm method: {method} ({id}): {e:#}"),
         };
         let error = Error::internal(message);

@@ -132,6 +132,8 @@ fn sigterm_stops_the_services_and_exits_0() {
     let text = log.join("\n");
     assert!(text.contains("SIGTERM: shutting down"), "{text}");
     assert!(!text.contains("ERROR"), "{text}");
+    // stderr is a pipe here: the log has no colour codes.
+    assert!(!text.contains('\u{1b}'), "{text:?}");
 }
 
 #[test]

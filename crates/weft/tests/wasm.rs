@@ -353,6 +353,11 @@ async fn memory_hog_is_stopped_by_its_limit() {
     let err = call(&rt, "t:hog", vec![]).await.unwrap_err();
     assert!(err.message().contains("t:hog"), "{err}");
     assert!(err.message().contains("memory"), "{err}");
+    // The cause comes first and names the limit; the backtrace is kept apart.
+    assert_eq!(
+        err.message(),
+        "t:hog: grow-forever exceeded its memory limit (limits.max_memory_mb: 32 MB)"
+    );
     assert_eq!(
         call(&rt, "t:add", vec![Value::Int(1), Value::Int(1)])
             .await
@@ -370,6 +375,7 @@ async fn traps_fail_the_call_with_entry_method_and_backtrace() {
         err.message().contains("unreachable-trap") && err.message().contains("t:trap"),
         "{err}"
     );
+    assert_eq!(err.message().matches("wasm trap:").count(), 1, "{err}");
     assert!(
         err.stack().is_some_and(|s| !s.is_empty()),
         "no backtrace: {err:?}"
