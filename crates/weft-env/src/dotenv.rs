@@ -137,3 +137,55 @@ pub(crate) fn check_file_key(key: &str) -> Result<()> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dotenv_parsing_handles_comments_quotes_and_export() {
+        let text = "# a comment\n\n  export A=1\nB = two words # trailing comment\nC=\"quoted # not a comment\\n\\\"x\\\"\"\nD='single $x \\n'\nE=\nF=url#frag\nexportG=3\nnot a line\n=novalue\nA=last wins\nH=\"unterminated\n";
+        let v = parse_dotenv(text);
+        let get = |k: &str| v.get(k).map(String::as_str);
+        assert_eq!(get("A"), Some("last wins"));
+        assert_eq!(get("B"), Some("two words"));
+        assert_eq!(get("C"), Some("quoted # not a comment\n\"x\""));
+        assert_eq!(get("D"), Some("single $x \\n"));
+        assert_eq!(get("E"), Some(""));
+        assert_eq!(get("F"), Some("url#frag"));
+        assert_eq!(get("exportG"), Some("3"));
+        assert_eq!(get("H"), Some("\"unterminated"));
+        assert_eq!(v.len(), 8, "{v:?}");
+    }
+
+    #[test]
+    fn rewrite_keeps_export_prefixes_only_where_they_were() {
+        let text = "export A=1\nexporter=2\nexport=3\n";
+        let text = rewrite_dotenv(text, "A", "x");
+        let text = rewrite_dotenv(&text, "exporter", "y");
+        let text = rewrite_dotenv(&text, "export", "z");
+        assert_eq!(text, "export A=x\nexporter=y\nexport=z\n");
+    }
+
+    #[test]
+    fn dotenv_values_round_trip_through_rewrite() {
+        for value in [
+            "plain",
+            "",
+            "two words",
+            "a#b",
+            "quote\"s",
+            "back\\slash",
+            "line\nbreak\ttab\r",
+            "'single'",
+            "ünïcode",
+        ] {
+            let text = rewrite_dotenv("", "K", value);
+            assert_eq!(
+                parse_dotenv(&text).get("K").map(String::as_str),
+                Some(value),
+                "{text:?}"
+            );
+        }
+    }
+}
