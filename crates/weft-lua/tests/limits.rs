@@ -168,3 +168,17 @@ fn terminate_stops_a_spinning_process() {
         "the spinning task is still alive: {before} -> {after}"
     );
 }
+
+#[test]
+fn a_negative_limit_fails_the_boot_naming_the_field() {
+    let index = "namespace: t\nentries:\n  - name: f\n    kind: function.lua\n    source: \"return {run = function() end}\"\n    method: run\n    limits: {max_execution_ms: -5}\n";
+    let errors = on_runtime(Duration::from_secs(60), async move {
+        let dir = app(&[("src/_index.yaml", index)]);
+        boot_dir(dir.path()).await.err().map(|e| e.to_string())
+    });
+    let errors = errors.expect("the boot must fail");
+    assert!(
+        errors.contains("t:f (function.lua): field limits.max_execution_ms: limits.max_execution_ms cannot be negative"),
+        "{errors}"
+    );
+}

@@ -7,6 +7,7 @@
 use wasmtime::StoreContextMut;
 use wasmtime::component::Linker;
 use weft_core::{EntryId, Value};
+use weft_runtime::Runtime;
 
 use crate::store::StoreState;
 
@@ -48,9 +49,7 @@ fn start(
         if EntryId::parse(&target).is_err() || !target.contains(':') {
             return Err(format!("invalid function target: {target}"));
         }
-        let rt = rt
-            .upgrade()
-            .ok_or_else(|| "the runtime is shutting down".to_string())?;
+        let rt = Runtime::upgrade(&rt).map_err(|e| e.message().to_string())?;
         match rt
             .functions
             .call(&cx, &target, vec![Value::Str(input.into())])
