@@ -6,11 +6,14 @@
 //! - [`CallContext`]: who is calling (actor, scope), with what values, until when, and
 //!   the typed [`Handle`]s a frame carries (a terminal, an HTTP request).
 //! - [`Functions`]: the function registry. Lua, WASM and the CLI all call through it.
+//! - [`BoundedRead`]: the one way a file of an app, its config or its cache is read
+//!   (a regular file, under a size cap, optionally inside a root).
 
 #![deny(missing_docs)]
 
 mod context;
 mod error;
+mod file;
 mod function;
 mod handles;
 mod id;
@@ -19,6 +22,7 @@ mod value;
 
 pub use context::CallContext;
 pub use error::{Error, ErrorKind, FIELD_PREFIX, Result};
+pub use file::{BoundedRead, FileError, MAX_MODULE_FILE_BYTES, MAX_TEXT_FILE_BYTES};
 pub use function::{BoxFuture, Function, Functions, Resolved};
 pub use handles::{Handle, Inherit};
 pub use id::EntryId;

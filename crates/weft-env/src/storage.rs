@@ -16,7 +16,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::SystemTime;
 
 use parking_lot::{Mutex, RwLock};
-use weft_core::{EntryId, Error, Result};
+use weft_core::{BoundedRead, EntryId, Error, MAX_TEXT_FILE_BYTES, Result};
 use weft_fs::{FileMode, set_mode};
 
 use crate::dotenv::{check_file_key, parse_dotenv, rewrite_dotenv};
@@ -188,10 +188,23 @@ impl FileStorage {
         if state.stamp == Some(stamp) {
             return Ok(());
         }
-        let text = std::fs::read_to_string(&self.path).map_err(|e| self.io_error("read", &e))?;
+        let text = self.read_text()?.unwrap_or_default();
         state.values = parse_dotenv(&text);
         state.stamp = Some(stamp);
         Ok(())
+    }
+
+    /// The file's text (`None` when it does not exist): a regular file of at most
+    /// [`MAX_TEXT_FILE_BYTES`]; a FIFO, a device or a bigger file is an error naming it.
+    fn read_text(&self) -> Result<Option<String>> {
+        match BoundedRead::new(MAX_TEXT_FILE_BYTES).text(&self.path) {
+            Ok(text) => Ok(Some(text)),
+            Err(e) if e.is_not_found() => Ok(None),
+            Err(e) => {
+                let message = format!("env storage {}: {e}", self.id);
+                Err(Error::new(Error::from(e).kind(), message))
+            }
+        }
     }
 
     fn io_error(&self, what: &str, e: &std::io::Error) -> Error {
@@ -244,11 +257,7 @@ impl EnvStorage for FileStorage {
     fn set(&self, key: &str, value: &str) -> Result<()> {
         check_file_key(key)?;
         let mut state = self.state.lock();
-        let text = match std::fs::read_to_string(&self.path) {
-            Ok(text) => text,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
-            Err(e) => return Err(self.io_error("read", &e)),
-        };
+        let text = self.read_text()?.unwrap_or_default();
         let text = rewrite_dotenv(&text, key, value);
         self.write_atomically(&text)?;
         state.values = parse_dotenv(&text);
@@ -256,5 +265,62 @@ impl EnvStorage for FileStorage {
             .ok()
             .map(|m| (m.modified().unwrap_or(SystemTime::UNIX_EPOCH), m.len()));
         Ok(())
+    }
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use std::sync::mpsc;
+    use std::time::Duration;
+
+    use weft_core::ErrorKind;
+
+    use super::*;
+
+    /// Opens a file storage on a thread; a hang fails after 10 s instead of hanging.
+    fn open_soon(path: PathBuf) -> Result<FileStorage> {
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            let id = EntryId::new("t", "env");
+            let _ = tx.send(FileStorage::open(id, path, FileMode::new(0o644)));
+        });
+        rx.recv_timeout(Duration::from_secs(10))
+            .expect("opening the storage did not finish within 10 s")
+    }
+
+    #[test]
+    fn only_a_regular_file_under_the_cap_is_read() {
+        let d = tempfile::tempdir().unwrap();
+        let fifo = d.path().join("pipe.env");
+        let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+        assert!(made.unwrap().success());
+        let err = open_soon(fifo).err().unwrap();
+        assert_eq!(err.kind(), ErrorKind::Invalid);
+        assert!(
+            err.message().starts_with("env storage t:env: ")
+                && err
+                    .message()
+                    .ends_with("pipe.env is a FIFO, not a regular file"),
+            "{err}"
+        );
+
+        let zero = d.path().join("zero.env");
+        std::os::unix::fs::symlink("/dev/zero", &zero).unwrap();
+        let err = open_soon(zero).err().unwrap();
+        assert!(
+            err.message()
+                .ends_with("is a character device, not a regular file"),
+            "{err}"
+        );
+
+        let big = d.path().join("big.env");
+        let file = std::fs::File::create(&big).unwrap();
+        file.set_len(MAX_TEXT_FILE_BYTES + 1).unwrap();
+        let err = open_soon(big).err().unwrap();
+        assert!(
+            err.message()
+                .ends_with("big.env is larger than the 16 MiB limit"),
+            "{err}"
+        );
     }
 }

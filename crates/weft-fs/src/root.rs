@@ -6,7 +6,7 @@
 
 use std::path::{Component, Path, PathBuf};
 
-use weft_core::{EntryId, Error, ErrorKind, Result};
+use weft_core::{BoundedRead, EntryId, Error, ErrorKind, FileError, MAX_MODULE_FILE_BYTES, Result};
 
 /// One `fs.directory` root.
 #[derive(Debug)]
@@ -63,17 +63,25 @@ impl FsRoot {
         Ok(out)
     }
 
-    /// Reads a whole file inside the root.
+    /// Reads a whole file inside the root (a WebAssembly module, say): a regular file of
+    /// at most [`MAX_MODULE_FILE_BYTES`]; a FIFO, a device or a bigger file is Invalid.
     pub fn read(&self, path: &str) -> Result<Vec<u8>> {
         let full = self.resolve(path)?;
-        std::fs::read(&full).map_err(|e| {
-            let kind = if e.kind() == std::io::ErrorKind::NotFound {
-                ErrorKind::NotFound
-            } else {
-                ErrorKind::Internal
-            };
-            Error::new(kind, format!("failed to open file: {path} ({e})"))
-        })
+        BoundedRead::new(MAX_MODULE_FILE_BYTES)
+            .within(&self.root)
+            .bytes(&full)
+            .map_err(|e| match e {
+                FileError::Io { source, .. } => {
+                    let kind = if source.kind() == std::io::ErrorKind::NotFound {
+                        ErrorKind::NotFound
+                    } else {
+                        ErrorKind::Internal
+                    };
+                    Error::new(kind, format!("failed to open file: {path} ({source})"))
+                }
+                FileError::OutsideRoot { .. } => escape(path, &self.id),
+                other => Error::from(other.shown_as(Path::new(path))),
+            })
     }
 }
 
@@ -116,6 +124,43 @@ mod tests {
             let err = root.read(path).unwrap_err();
             assert_eq!(err.kind(), ErrorKind::PermissionDenied, "{path}: {err}");
         }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn only_regular_files_are_read() {
+        let (d, root) = root();
+        let fifo = d.path().join("inner/pipe.wasm");
+        let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+        assert!(made.unwrap().success());
+        std::os::unix::fs::symlink("/dev/zero", d.path().join("inner/zero.wasm")).unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let _ = tx.send((
+                root.read("/pipe.wasm"),
+                root.read("zero.wasm"),
+                root.read("sub"),
+            ));
+        });
+        let timeout = std::time::Duration::from_secs(10);
+        let (pipe, zero, dir) = rx.recv_timeout(timeout).expect("reads finish at once");
+        let pipe = pipe.unwrap_err();
+        assert_eq!(pipe.kind(), ErrorKind::Invalid);
+        assert_eq!(pipe.message(), "/pipe.wasm is a FIFO, not a regular file");
+        // /dev/zero is outside the root: refused before it is opened.
+        assert_eq!(zero.unwrap_err().kind(), ErrorKind::PermissionDenied);
+        assert_eq!(
+            dir.unwrap_err().message(),
+            "sub is a directory, not a regular file"
+        );
+        // A root that holds devices still reads only regular files.
+        let dev = FsRoot::new(EntryId::new("t", "dev"), Path::new("/dev")).unwrap();
+        let zero = dev.read("zero").unwrap_err();
+        assert_eq!(zero.kind(), ErrorKind::Invalid);
+        assert_eq!(
+            zero.message(),
+            "zero is a character device, not a regular file"
+        );
     }
 
     #[cfg(unix)]

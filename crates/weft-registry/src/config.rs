@@ -4,7 +4,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use indexmap::IndexMap;
-use weft_core::{Map, Value};
+use weft_core::{BoundedRead, MAX_TEXT_FILE_BYTES, Map, Value};
 
 use crate::error::LoadError;
 use crate::yaml;
@@ -70,11 +70,21 @@ impl Config {
     }
 }
 
-/// Reads a config file; `shown` is the name used in messages.
-pub(crate) fn read_config(path: &Path, shown: &Path) -> Result<Config, LoadError> {
-    let text = std::fs::read_to_string(path).map_err(|e| LoadError::Config {
+/// Reads a config file; `shown` is the name used in messages. A regular file of at most
+/// [`MAX_TEXT_FILE_BYTES`], inside `root` (links resolved) when one is given.
+pub(crate) fn read_config(
+    path: &Path,
+    shown: &Path,
+    root: Option<&Path>,
+) -> Result<Config, LoadError> {
+    let read = BoundedRead::new(MAX_TEXT_FILE_BYTES);
+    let read = match root {
+        Some(root) => read.within(root),
+        None => read,
+    };
+    let text = read.text(path).map_err(|e| LoadError::Config {
         file: shown.to_path_buf(),
-        message: format!("cannot read config file: {e}"),
+        message: e.shown_as(Path::new("config file")).to_string(),
     })?;
     parse_config(&text, shown)
 }

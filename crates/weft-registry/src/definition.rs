@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
 
-use weft_core::{EntryId, Error, Map, Value};
+use weft_core::{BoundedRead, EntryId, Error, MAX_TEXT_FILE_BYTES, Map, Value};
 
 use crate::entry::{Entry, Source};
 use crate::error::LoadError;
@@ -315,7 +315,9 @@ fn join_field(prefix: &str, key: &str) -> String {
 }
 
 /// Reads the file a `file://` URL names: `file:///x` from the load-path root, `file://x`
-/// from the definition file's directory; never outside the load-path root.
+/// from the definition file's directory; never outside the load-path root (no `..` above
+/// it, no symbolic link out of it), only a regular file of at most
+/// [`MAX_TEXT_FILE_BYTES`].
 fn read_file_url(url: &str, cx: &FileContext<'_>) -> Result<Vec<u8>, String> {
     let rest = url.get(FILE_URL.len()..).unwrap_or_default();
     let (base, rel) = match rest.strip_prefix('/') {
@@ -328,14 +330,17 @@ fn read_file_url(url: &str, cx: &FileContext<'_>) -> Result<Vec<u8>, String> {
     let target = join_clean(&base, Path::new(rel))
         .filter(|p| p.starts_with(cx.load_root))
         .ok_or_else(|| format!("path traversal detected in file path: {rest}"))?;
-    std::fs::read(&target).map_err(|e| {
-        let shown = target.strip_prefix(cx.app_root).unwrap_or(&target);
-        if e.kind() == std::io::ErrorKind::NotFound {
-            format!("file not found: {} (from {url})", shown.display())
-        } else {
-            format!("cannot read {} (from {url}): {e}", shown.display())
-        }
-    })
+    BoundedRead::new(MAX_TEXT_FILE_BYTES)
+        .within(cx.load_root)
+        .bytes(&target)
+        .map_err(|e| {
+            let shown = target.strip_prefix(cx.app_root).unwrap_or(&target);
+            if e.is_not_found() {
+                format!("file not found: {} (from {url})", shown.display())
+            } else {
+                format!("{} (from {url})", e.shown_as(shown))
+            }
+        })
 }
 
 /// Joins `rel` onto `base` lexically (`.` dropped, `..` popped, leading `/` ignored);

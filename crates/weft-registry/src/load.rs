@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use indexmap::IndexMap;
-use weft_core::{EntryId, Value};
+use weft_core::{BoundedRead, EntryId, MAX_TEXT_FILE_BYTES, Value};
 
 use crate::config::{self, Config};
 use crate::definition::{self, FileContext};
@@ -126,12 +126,16 @@ pub fn load_app(opts: &LoadOptions) -> Result<App, LoadErrors> {
     })
 }
 
-/// Reads the config file; a missing default file is an empty config.
+/// Reads the config file; a missing default file is an empty config. The default file
+/// must stay inside the app root; `--config` may name any file.
 fn load_config(root: &Path, path: &Path, explicit: bool) -> Result<Config, LoadError> {
-    if !explicit && !path.exists() {
+    if explicit {
+        return config::read_config(path, &shown(root, path), None);
+    }
+    if !exists(path) {
         return Ok(Config::default());
     }
-    config::read_config(path, &shown(root, path))
+    config::read_config(path, &shown(root, path), Some(root))
 }
 
 /// The load paths: the lock's `directories.src` (default: `./src` if it exists, else the
@@ -146,7 +150,7 @@ fn load_paths(root: &Path, errors: &mut Vec<LoadError>) -> Vec<LoadPath> {
             root.to_path_buf()
         }
     };
-    if !lock_path.is_file() {
+    if !exists(&lock_path) {
         let dir = default_src();
         return vec![LoadPath {
             claimed: dir.clone(),
@@ -159,8 +163,10 @@ fn load_paths(root: &Path, errors: &mut Vec<LoadError>) -> Vec<LoadPath> {
         file: shown_lock.clone(),
         message,
     };
-    let lock = match std::fs::read_to_string(&lock_path)
-        .map_err(|e| lock_error(format!("cannot read lock file: {e}")))
+    let lock = match BoundedRead::new(MAX_TEXT_FILE_BYTES)
+        .within(root)
+        .text(&lock_path)
+        .map_err(|e| lock_error(e.shown_as(Path::new("lock file")).to_string()))
         .and_then(|text| yaml::parse(&text, &shown_lock))
     {
         Ok(lock) => lock,
@@ -259,8 +265,9 @@ fn walk_load_paths(paths: &[LoadPath], config_path: &Path) -> Vec<FoundFile> {
     files
 }
 
-/// Walks `dir` recursively in lexical order, collecting `.yaml`/`.yml`/`.json` files;
-/// skips hidden names, `node_modules`, the `skip` directories and the config file.
+/// Walks `dir` recursively in lexical order, collecting `.yaml`/`.yml`/`.json` names
+/// (not directories, nor links to them); skips hidden names, `node_modules`, the `skip`
+/// directories and the config file.
 fn walk_dir(dir: &Path, skip: &[&Path], config_path: &Path, out: &mut Vec<PathBuf>) {
     let Ok(read) = std::fs::read_dir(dir) else {
         return;
@@ -283,7 +290,9 @@ fn walk_dir(dir: &Path, skip: &[&Path], config_path: &Path, out: &mut Vec<PathBu
             }
             continue;
         }
-        let is_file = file_type.is_file() || (file_type.is_symlink() && path.is_file());
+        // Anything else with a definition name (a FIFO, a device, a link out of the load
+        // path) is read too, so that reading it reports why it cannot be.
+        let is_file = !(file_type.is_symlink() && path.is_dir());
         if is_file && is_definition_name(&name) && path != config_path {
             out.push(path);
         }
@@ -296,16 +305,20 @@ fn is_definition_name(name: &str) -> bool {
     lower.ends_with(".yaml") || lower.ends_with(".yml") || lower.ends_with(".json")
 }
 
-/// Reads and parses one definition file.
+/// Reads and parses one definition file: a regular file of at most
+/// [`MAX_TEXT_FILE_BYTES`] inside its load path, links resolved.
 fn load_one(root: &Path, load_path: &LoadPath, abs: &Path) -> Result<Vec<Entry>, Vec<LoadError>> {
     let shown_path = shown(root, abs);
-    let text = std::fs::read_to_string(abs).map_err(|e| {
-        vec![LoadError::File {
-            file: shown_path.clone(),
-            line: None,
-            message: format!("cannot read file: {e}"),
-        }]
-    })?;
+    let text = BoundedRead::new(MAX_TEXT_FILE_BYTES)
+        .within(&load_path.dir)
+        .text(abs)
+        .map_err(|e| {
+            vec![LoadError::File {
+                file: shown_path.clone(),
+                line: None,
+                message: e.shown_as(Path::new("file")).to_string(),
+            }]
+        })?;
     let cx = FileContext {
         abs,
         shown: &shown_path,
@@ -361,6 +374,12 @@ fn absolute_clean(path: &Path) -> PathBuf {
     out
 }
 
+/// True when something is at `path`, even a link that leads nowhere (reading it then
+/// says why it cannot be read, instead of the file being silently absent).
+fn exists(path: &Path) -> bool {
+    path.symlink_metadata().is_ok()
+}
+
 /// A path as shown in messages: relative to the app root when inside it.
 fn shown(root: &Path, path: &Path) -> PathBuf {
     path.strip_prefix(root)
@@ -368,5 +387,7 @@ fn shown(root: &Path, path: &Path) -> PathBuf {
         .unwrap_or_else(|_| path.to_path_buf())
 }
 
+#[cfg(all(test, unix))]
+mod file_tests;
 #[cfg(test)]
 mod tests;

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use sha2::{Digest, Sha256};
 use wasmtime::Engine;
 use wasmtime::component::Component;
-use weft_core::{Error, Result};
+use weft_core::{BoundedRead, Error, MAX_MODULE_FILE_BYTES, Result};
 
 /// Where one engine's compiled components are kept (or nowhere).
 pub(crate) struct CompileCache {
@@ -57,9 +57,19 @@ impl CompileCache {
     }
 }
 
-/// A cached component, if the file is whole and made by this engine.
+/// A cached component, if the file is whole and made by this engine. A cache file that
+/// is not a regular file inside the cache directory, or is over
+/// [`MAX_MODULE_FILE_BYTES`], is a miss (logged), like a corrupt one.
 fn load(engine: &Engine, path: &Path) -> Option<Component> {
-    let file = std::fs::read(path).ok()?;
+    let read = BoundedRead::new(MAX_MODULE_FILE_BYTES).within(path.parent()?);
+    let file = match read.bytes(path) {
+        Ok(file) => file,
+        Err(e) if e.is_not_found() => return None,
+        Err(e) => {
+            tracing::warn!("compile cache: {e}; rebuilding");
+            return None;
+        }
+    };
     let (digest, payload) = file.split_at_checked(32)?;
     if Sha256::digest(payload).as_slice() != digest {
         tracing::warn!("compile cache: {} is corrupt; rebuilding", path.display());
