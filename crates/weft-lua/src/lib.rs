@@ -1,8 +1,9 @@
 //! weft-lua: Lua entries (`function.lua`, `library.lua`, `process.lua`) on mlua (Lua 5.4).
 //!
 //! [`LuaEngine`] is the kind handler for the three kinds. At registration it validates
-//! the entry, resolves its imported libraries (deferring until they exist), and
-//! compiles its source, so syntax errors fail the boot. Each function and process entry
+//! the entry, resolves its imported libraries (deferring until they exist; an import
+//! cycle is rejected naming it), and compiles its source, so syntax errors fail the
+//! boot. Each function and process entry
 //! gets a [`weft_runtime::Pool`] of prepared VMs; a call leases one, runs the method under the
 //! return convention, and gives the VM back.
 //!
@@ -15,6 +16,7 @@ mod chan;
 mod convert;
 mod errors;
 mod frame;
+mod imports;
 mod modules;
 mod pace;
 mod payload;
@@ -33,6 +35,7 @@ use weft_core::{BoxFuture, CallContext, EntryId, Error, ErrorKind, Function, Res
 use weft_registry::{Entry, KindHandler};
 use weft_runtime::{Lease, Pool, PoolConfig, PoolKind, ProcessFactory, Runtime};
 
+use crate::imports::Waiting;
 use crate::vm::{Script, Vm};
 
 /// The capabilities the Lua modules call into.
@@ -50,6 +53,8 @@ struct Engine {
     rt: Weak<Runtime>,
     caps: Capabilities,
     libraries: RwLock<HashMap<EntryId, Arc<Script>>>,
+    /// The imports of entries waiting for a library, to name import cycles.
+    waiting: Waiting,
     /// A VM used only to compile sources at registration (syntax check).
     checker: Mutex<Lua>,
 }
@@ -86,6 +91,7 @@ impl LuaEngine {
             rt: Arc::downgrade(rt),
             caps,
             libraries: RwLock::new(HashMap::new()),
+            waiting: Waiting::default(),
             checker: Mutex::new(checker),
         }))
     }
@@ -189,11 +195,15 @@ impl Engine {
                     .in_field(format!("imports.{alias}")));
             }
             let id = EntryId::resolve(target, entry.id.ns());
-            let lib = self
-                .library(&id)
-                .map_err(|e| e.in_field(format!("imports.{alias}")))?;
+            let lib = self.library(&id).map_err(|e| {
+                let cycle = (e.kind() == ErrorKind::NotFound)
+                    .then(|| self.waiting.wait(&entry.id, &import_ids(entry, imports)))
+                    .flatten();
+                cycle.unwrap_or_else(|| e.in_field(format!("imports.{alias}")))
+            })?;
             resolved.push((alias.clone(), lib));
         }
+        self.waiting.done(&entry.id);
         check_aliases(&resolved)?;
         self.compile(&entry.id, &source)?;
         Ok(Script {
@@ -245,6 +255,15 @@ impl Engine {
         }
         Ok(())
     }
+}
+
+/// The library ids `imports` name, with their aliases, in order.
+fn import_ids(entry: &Entry, imports: &IndexMap<String, String>) -> Vec<(String, EntryId)> {
+    let ns = entry.id.ns();
+    imports
+        .iter()
+        .map(|(alias, target)| (alias.clone(), EntryId::resolve(target, ns)))
+        .collect()
 }
 
 /// Fails when one alias is bound to two different libraries anywhere in the import tree.
