@@ -52,7 +52,7 @@ components=(
   "wasm-cli wasm_cli.wasm examples/wasm-cli/wasm/wasm_cli.wasm examples/wasm-cli/guest"
 )
 # guests/wat/<name>.wat with its WIT signatures in guests/wat/<name>.wit
-wat_guests=(answer greet_core trap_core)
+wat_guests=(answer greet_core trap_core pixel_core)
 
 sha() { sha256sum "$1" | cut -d' ' -f1; }
 
@@ -123,7 +123,11 @@ validate_wat() {
   {
     echo "package weft:check;"
     echo "world w {"
-    sed -e '/^[[:space:]]*$/d' -e 's/^/  export /' "guests/wat/$name.wit"
+    # A `wit:` snippet is an interface body; in a world, a function needs `export`
+    # (named types stay as they are).
+    sed -E -e '/^[[:space:]]*$/d' \
+      -e 's/^[[:space:]]*(export[[:space:]]+)?(%?[a-z][a-z0-9-]*[[:space:]]*:[[:space:]]*(async[[:space:]]+)?func)/export \2/' \
+      -e 's/^/  /' "guests/wat/$name.wit"
     echo "}"
   } >"$tmp/world.wit"
   wasm-tools parse "guests/wat/$name.wat" -o "$tmp/core.wasm" &&

@@ -1,15 +1,16 @@
 //! What a binary is and what it exports.
 //!
 //! - [`binary_kind`]: a core module or a component, from the preamble.
-//! - [`wrap_core`]: a core module with a `wit:` signature becomes a component, so every
-//!   entry is a component by the time it is compiled; [`wit_names`] lists the functions
-//!   a signature defines.
+//! - [`wrap_core`]: a core module with a `wit:` signature (a [`Signature`]) becomes a
+//!   component, so every entry is a component by the time it is compiled.
 //! - [`export_index`], [`export_func`]: where a method is in a component and its type.
 
 use wasmtime::Engine;
 use wasmtime::component::types::{ComponentFunc, ComponentItem};
 use wasmtime::component::{Component, ComponentExportIndex};
 use weft_core::{Error, Result};
+
+use crate::signature::Signature;
 
 /// What a binary is, from its header.
 #[derive(Debug, PartialEq, Eq)]
@@ -31,40 +32,16 @@ pub(crate) fn binary_kind(bytes: &[u8]) -> Result<BinaryKind> {
     }
 }
 
-/// Wraps a core module into a component with the functions of its `wit` snippet.
+/// Wraps a core module into a component exporting the functions of its `wit` signature.
 ///
-/// The snippet lists `name: func(...) -> T;` lines; each becomes a world export. The
-/// module must export those functions following the canonical ABI (and `cabi_realloc`
-/// when strings or lists cross).
-pub(crate) fn wrap_core(module: &[u8], wit: &str) -> Result<Vec<u8>> {
-    let funcs: Vec<&str> = wit
-        .split(';')
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-        .map(|l| l.trim_start_matches("export").trim())
-        .collect();
-    if funcs.is_empty() {
-        return Err(Error::invalid("no functions found in WIT text"));
-    }
-    let mut world = String::from("package weft:core-module;\n\nworld module {\n");
-    for f in &funcs {
-        world.push_str("  export ");
-        world.push_str(f);
-        world.push_str(";\n");
-    }
-    world.push_str("}\n");
-    let mut resolve = wit_parser::Resolve::default();
-    let pkg = resolve
-        .push_str("weft-core-module.wit", &world)
-        .map_err(|e| Error::invalid(format!("invalid wit signature: {e:#}")))?;
-    let world_id = resolve
-        .select_world(&[pkg], Some("module"))
-        .map_err(|e| Error::invalid(format!("invalid wit signature: {e:#}")))?;
+/// The module must export those functions following the canonical ABI (and
+/// `cabi_realloc` when strings or lists cross).
+pub(crate) fn wrap_core(module: &[u8], signature: &Signature) -> Result<Vec<u8>> {
     let mut module = module.to_vec();
     wit_component::embed_component_metadata(
         &mut module,
-        &resolve,
-        world_id,
+        &signature.resolve,
+        signature.world,
         wit_component::StringEncoding::UTF8,
     )
     .map_err(|e| Error::invalid(format!("invalid wit signature: {e:#}")))?;
@@ -76,21 +53,6 @@ pub(crate) fn wrap_core(module: &[u8], wit: &str) -> Result<Vec<u8>> {
                 "the wit signature does not match the core module: {e:#}"
             ))
         })
-}
-
-/// The names a `wit` snippet defines (for checking that `method` is among them).
-pub(crate) fn wit_names(wit: &str) -> Vec<String> {
-    wit.split(';')
-        .filter_map(|l| {
-            l.trim()
-                .trim_start_matches("export")
-                .trim()
-                .split(':')
-                .next()
-        })
-        .map(|n| n.trim().to_string())
-        .filter(|n| !n.is_empty())
-        .collect()
 }
 
 /// Where `method` is in a component: `name` (world export) or `iface#func` (split at the

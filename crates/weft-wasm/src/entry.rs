@@ -14,10 +14,11 @@ use weft_registry::{Entry, KindHandler};
 use weft_runtime::{Pool, PoolConfig, Runtime};
 
 use crate::call::{Limits, Loaded, WasmFunction};
-use crate::component::{BinaryKind, binary_kind, export_func, export_index, wit_names, wrap_core};
+use crate::component::{BinaryKind, binary_kind, export_func, export_index, wrap_core};
 use crate::engine::{EngineConfig, WasmEngine};
 use crate::link;
 use crate::profiles::{self, Grants};
+use crate::signature::Signature;
 use crate::wasi::{Capabilities, WasiConfig, WasiPlan, clean_guest_path};
 
 /// The kind handler for WASM entries. The engine is made with the first WASM entry, so
@@ -145,14 +146,16 @@ fn load(
                 )
                 .in_field("wit"));
             }
-            if !wit_names(&config.wit).contains(&config.method) {
+            let signature = Signature::parse(&config.wit).map_err(|e| e.in_field("wit"))?;
+            if !signature.functions().contains(&config.method) {
                 return Err(Error::invalid(format!(
-                    "method {:?} has no signature in wit",
-                    config.method
+                    "method {:?} has no signature in wit (it defines {})",
+                    config.method,
+                    signature.functions().join(", ")
                 ))
                 .in_field("wit"));
             }
-            wrap_core(&bytes, &config.wit).map_err(|e| e.in_field("wit"))?
+            wrap_core(&bytes, &signature).map_err(|e| e.in_field("wit"))?
         }
     };
     let component = engine.compile(&component_bytes)?;

@@ -12,7 +12,7 @@
 //! The modules, each using only the ones after its arrow (no cycle):
 //!
 //! ```text
-//! entry      kind handler, entry fields and checks, loading  → call component engine link profiles wasi
+//! entry      kind handler, entry fields and checks, loading  → call component engine link profiles signature wasi
 //! call       the call path: leases, store, deadline, result  → convert engine store wasi
 //! link       WASI per grants, the funcs host, import stubs   → funcs guards profiles store
 //! funcs      the wippy:runtime/funcs host                    → store
@@ -22,7 +22,8 @@
 //! stdio      a guest's stdin, stdout and stderr              → (none)
 //! engine     the wasmtime engine, epoch ticker, pooling      → cache
 //! cache      the on-disk compile cache                       → (none)
-//! component  binary kind, core wrapping, export lookup       → (none)
+//! component  binary kind, core wrapping, export lookup       → signature
+//! signature  a core module's wit: snippet, parsed            → (none)
 //! profiles   imports: profiles and an entry's grants         → (none)
 //! convert    weft values to and from component values        → (none)
 //! ```
@@ -39,6 +40,7 @@ mod funcs;
 mod guards;
 mod link;
 mod profiles;
+mod signature;
 mod stdio;
 mod store;
 mod wasi;
