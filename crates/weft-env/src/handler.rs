@@ -6,8 +6,8 @@ use std::sync::{Arc, Weak};
 
 use serde::Deserialize;
 use weft_core::{BoxFuture, EntryId, Error, Map, Result, Value};
-use weft_fs::{FileMode, create_file};
-use weft_registry::{Entry, KindHandler};
+use weft_fs::{FileMode, check_creatable, create_file};
+use weft_registry::{BootMode, Entry, KindHandler};
 
 use crate::registry::EnvRegistry;
 use crate::storage::{
@@ -41,9 +41,9 @@ impl KindHandler for EnvHandler {
         &KINDS
     }
 
-    fn apply(&self, entry: Arc<Entry>) -> BoxFuture<Result<()>> {
+    fn apply(&self, entry: Arc<Entry>, mode: BootMode) -> BoxFuture<Result<()>> {
         let result = match self.0.upgrade() {
-            Some(env) => register(&env, &entry),
+            Some(env) => register(&env, &entry, mode),
             None => Err(Error::internal("the env registry is gone")),
         };
         Box::pin(async move { result })
@@ -84,8 +84,8 @@ struct VariableConfig {
     readonly: bool,
 }
 
-/// Validates one env entry and registers it into `env`.
-pub(crate) fn register(env: &EnvRegistry, entry: &Entry) -> Result<()> {
+/// Validates one env entry and registers it into `env` (a check creates no file).
+pub(crate) fn register(env: &EnvRegistry, entry: &Entry, mode: BootMode) -> Result<()> {
     let id = &entry.id;
     match entry.kind.as_str() {
         "env.storage.memory" => env.register_storage(id, Arc::new(MemoryStorage::default())),
@@ -101,7 +101,7 @@ pub(crate) fn register(env: &EnvRegistry, entry: &Entry) -> Result<()> {
             env.register_storage(id, Arc::new(StaticStorage::new(id.clone(), values)));
         }
         "env.storage.file" => {
-            let storage = file_storage(env.app_root(), entry)?;
+            let storage = file_storage(env.app_root(), entry, mode)?;
             env.register_storage(id, Arc::new(storage));
         }
         "env.storage.router" => {
@@ -196,7 +196,10 @@ fn scalar_text(value: &Value) -> Result<String> {
 }
 
 /// Validates an `env.storage.file` entry and opens (or creates) its file.
-fn file_storage(root: &Path, entry: &Entry) -> Result<FileStorage> {
+///
+/// A check creates nothing: a missing `auto_create` file is fine when it could be
+/// created, and reads as empty (as the new file would).
+fn file_storage(root: &Path, entry: &Entry, mode: BootMode) -> Result<FileStorage> {
     let config: FileConfig = entry.decode().map_err(Error::from)?;
     if config.file_path.trim().is_empty() {
         return Err(Error::invalid("file_path is required").in_field("file_path"));
@@ -222,7 +225,11 @@ fn file_storage(root: &Path, entry: &Entry) -> Result<FileStorage> {
             ))
             .in_field("file_path"));
         }
-        create_file(&path, file_mode, dir_mode).map_err(|e| {
+        let created = match mode {
+            BootMode::Run => create_file(&path, file_mode, dir_mode),
+            BootMode::Check => check_creatable(&path),
+        };
+        created.map_err(|e| {
             Error::internal(format!("cannot create {}: {e}", path.display())).in_field("file_path")
         })?;
     }

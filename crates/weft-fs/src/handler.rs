@@ -5,12 +5,12 @@ use std::sync::{Arc, Weak};
 
 use serde::Deserialize;
 use weft_core::{BoxFuture, Error, Result, Value};
-use weft_registry::{Entry, KindHandler};
+use weft_registry::{BootMode, Entry, KindHandler};
 
-use crate::{FileMode, FsRegistry, FsRoot, create_dirs};
+use crate::{FileMode, FsRegistry, FsRoot, check_creatable, create_dirs};
 
-/// Validates `fs.directory` entries, creates their directory when asked, and registers
-/// them into the [`FsRegistry`] it fills.
+/// Validates `fs.directory` entries, creates their directory when asked (not in a
+/// check), and registers them into the [`FsRegistry`] it fills.
 pub struct FsHandler(Weak<FsRegistry>);
 
 /// The fields of an `fs.directory` entry.
@@ -38,9 +38,9 @@ impl KindHandler for FsHandler {
         &["fs.directory"]
     }
 
-    fn apply(&self, entry: Arc<Entry>) -> BoxFuture<Result<()>> {
+    fn apply(&self, entry: Arc<Entry>, mode: BootMode) -> BoxFuture<Result<()>> {
         let result = match self.0.upgrade() {
-            Some(fs) => register(&fs, &entry),
+            Some(fs) => register(&fs, &entry, mode),
             None => Err(Error::internal("the fs registry is gone")),
         };
         Box::pin(async move { result })
@@ -48,7 +48,10 @@ impl KindHandler for FsHandler {
 }
 
 /// Validates an `fs.directory` entry, creates its directory if asked, registers it.
-fn register(fs: &FsRegistry, entry: &Entry) -> Result<()> {
+///
+/// A check creates nothing: a missing `auto_init` directory is fine when it could be
+/// created, and is not registered (there is nothing to read in it yet).
+fn register(fs: &FsRegistry, entry: &Entry, boot: BootMode) -> Result<()> {
     let config: FsConfig = entry.decode().map_err(Error::from)?;
     if config.directory.trim().is_empty() {
         return Err(Error::invalid("empty directory path").in_field("directory"));
@@ -75,10 +78,14 @@ fn register(fs: &FsRegistry, entry: &Entry) -> Result<()> {
             ))
             .in_field("directory"));
         }
-        // The owner keeps full access whatever the mode: weft must use the root.
-        create_dirs(&dir, FileMode::new(mode.bits() | 0o700)).map_err(|e| {
+        let cannot_create = |e: std::io::Error| {
             Error::internal(format!("cannot create {}: {e}", dir.display())).in_field("directory")
-        })?;
+        };
+        if boot == BootMode::Check {
+            return check_creatable(&dir).map_err(cannot_create);
+        }
+        // The owner keeps full access whatever the mode: weft must use the root.
+        create_dirs(&dir, FileMode::new(mode.bits() | 0o700)).map_err(cannot_create)?;
     }
     let root = FsRoot::new(entry.id.clone(), &dir).map_err(|e| e.in_field("directory"))?;
     fs.register(root);

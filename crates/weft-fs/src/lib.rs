@@ -5,7 +5,8 @@
 //! - [`FsRoot`]: one root; every path inside it is confined (no `..`, no symlink out).
 //! - [`FsHandler`]: the `fs.directory` kind handler.
 //! - [`FileMode`], [`create_dirs`], [`create_file`], [`set_mode`]: the one parser of permission modes
-//!   (`"0600"`, `"0o600"`, YAML `0o600`) and the creators other capabilities use.
+//!   (`"0600"`, `"0o600"`, YAML `0o600`) and the creators other capabilities use;
+//!   [`check_creatable`] is what `weft check` verifies of a creation instead of doing it.
 
 #![deny(missing_docs)]
 
@@ -15,6 +16,6 @@ mod registry;
 mod root;
 
 pub use handler::FsHandler;
-pub use mode::{FileMode, create_dirs, create_file, set_mode};
+pub use mode::{FileMode, check_creatable, create_dirs, create_file, set_mode};
 pub use registry::FsRegistry;
 pub use root::FsRoot;

@@ -89,6 +89,26 @@ pub fn create_file(path: &Path, file_mode: FileMode, dir_mode: FileMode) -> std:
     }
 }
 
+/// Checks, creating nothing, that [`create_dirs`] or [`create_file`] could make `path`
+/// and its missing parents: the nearest of `path` and its ancestors that exists must be
+/// a directory (what `weft check` can see of a creation without doing it).
+pub fn check_creatable(path: &Path) -> std::io::Result<()> {
+    let mut existing = Some(path);
+    while let Some(p) = existing {
+        if p.as_os_str().is_empty() || p.is_dir() {
+            return Ok(());
+        }
+        if std::fs::symlink_metadata(p).is_ok() {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::NotADirectory,
+                format!("{} exists and is not a directory", p.display()),
+            ));
+        }
+        existing = p.parent();
+    }
+    Ok(())
+}
+
 /// Sets the exact permission bits of a file (the umask does not apply).
 pub fn set_mode(path: &Path, mode: FileMode) -> std::io::Result<()> {
     #[cfg(unix)]
@@ -144,5 +164,23 @@ mod tests {
         std::fs::write(&file, "kept").unwrap();
         create_file(&file, FileMode(0o644), FileMode(0o700)).unwrap();
         assert_eq!(std::fs::read_to_string(&file).unwrap(), "kept");
+    }
+
+    #[test]
+    fn creatable_paths_are_checked_without_creating_anything() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("file"), "").unwrap();
+        check_creatable(&dir.path().join("a/b/c.env")).unwrap();
+        check_creatable(dir.path()).unwrap();
+        check_creatable(Path::new("relative/new")).unwrap();
+        assert!(!dir.path().join("a").exists());
+        for blocked in ["file", "file/sub/c.env"] {
+            let err = check_creatable(&dir.path().join(blocked)).unwrap_err();
+            assert!(
+                err.to_string()
+                    .ends_with("file exists and is not a directory"),
+                "{err}"
+            );
+        }
     }
 }

@@ -5,7 +5,8 @@
 //! cycle is rejected naming it), and compiles its source, so syntax errors fail the
 //! boot. Each function and process entry
 //! gets a [`weft_runtime::Pool`] of prepared VMs; a call leases one, runs the method under the
-//! return convention, and gives the VM back.
+//! return convention, and gives the VM back. Registration runs no Lua code, except
+//! that a run fills `warm_start` pools (building a VM runs its chunk); a check does not.
 //!
 //! The runtime owns the engine's functions and factories, so everything here holds it
 //! weakly; the capabilities the modules call ([`Capabilities`]) are held strongly.
@@ -32,7 +33,7 @@ use mlua::{Lua, LuaOptions};
 use parking_lot::{Mutex, RwLock};
 use serde::Deserialize;
 use weft_core::{BoxFuture, CallContext, EntryId, Error, ErrorKind, Function, Result, Value};
-use weft_registry::{Entry, KindHandler};
+use weft_registry::{BootMode, Entry, KindHandler};
 use weft_runtime::{Lease, Pool, PoolConfig, PoolKind, ProcessFactory, Runtime};
 
 use crate::imports::Waiting;
@@ -102,9 +103,11 @@ impl KindHandler for LuaEngine {
         KINDS
     }
 
-    fn apply(&self, entry: Arc<Entry>) -> BoxFuture<Result<()>> {
+    /// Registers the entry; a check compiles it as a run does but builds no warm VMs
+    /// (building one runs the chunk).
+    fn apply(&self, entry: Arc<Entry>, mode: BootMode) -> BoxFuture<Result<()>> {
         let engine = self.0.clone();
-        Box::pin(async move { engine.apply(&entry).await })
+        Box::pin(async move { engine.apply(&entry, mode).await })
     }
 }
 
@@ -125,7 +128,7 @@ impl Engine {
         }))
     }
 
-    async fn apply(&self, entry: &Entry) -> Result<()> {
+    async fn apply(&self, entry: &Entry, mode: BootMode) -> Result<()> {
         let config: LuaConfig = entry.decode().map_err(Error::from)?;
         if config.limits.max_execution_ms < 0 {
             return Err(Error::invalid("limits.max_execution_ms cannot be negative")
@@ -145,7 +148,7 @@ impl Engine {
             "function.lua" => {
                 let kind = config.pool.resolve().map_err(|e| e.in_field("pool"))?;
                 let pool = Pool::new(kind);
-                if config.pool.warm_start {
+                if config.pool.warm_start && mode == BootMode::Run {
                     self.warm(&script, &pool).await?;
                 }
                 let function = self.runner(script, pool, config.limits);

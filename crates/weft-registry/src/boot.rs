@@ -26,8 +26,23 @@ use weft_core::FIELD_PREFIX as FIELD_CONTEXT;
 pub trait KindHandler: Send + Sync {
     /// The kinds this handler accepts.
     fn kinds(&self) -> &[&'static str];
-    /// Accept (Ok), defer (Err with ErrorKind::NotFound: retried after the others), or reject (any other Err).
-    fn apply(&self, entry: Arc<Entry>) -> BoxFuture<Result<(), Error>>;
+    /// Accept (Ok), defer (Err with ErrorKind::NotFound: retried after the others), or
+    /// reject (any other Err). In [`BootMode::Check`] the handler validates and compiles
+    /// as for a run, but runs no app code and writes nothing.
+    fn apply(&self, entry: Arc<Entry>, mode: BootMode) -> BoxFuture<Result<(), Error>>;
+}
+
+/// What a boot is for; every [`KindHandler`] gets it with each entry and decides in one
+/// place what checking means for its kinds.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum BootMode {
+    /// Boot to run the app: warm pools are filled, missing files and directories that
+    /// entries may create are created, caches are filled.
+    #[default]
+    Run,
+    /// `weft check`: validate and compile every entry; run no app code (no warm VMs, no
+    /// services) and write nothing (no files, no directories, no cache entries).
+    Check,
 }
 
 /// How to boot.
@@ -35,6 +50,8 @@ pub trait KindHandler: Send + Sync {
 pub struct BootOptions {
     /// Skip entries of kinds no handler accepts (with a warning) instead of failing.
     pub skip_unknown_kinds: bool,
+    /// Run or check; handed to every [`KindHandler::apply`].
+    pub mode: BootMode,
 }
 
 /// What a successful boot did.
@@ -103,7 +120,7 @@ pub async fn boot(
     let mut errors = Vec::new();
     let mut deferred = Vec::new();
     for (entry, target) in plan {
-        match apply(&entry, &target).await {
+        match apply(&entry, &target, opts.mode).await {
             Ok(()) => accept(registry, entry, &mut report),
             Err(e) if e.kind() == ErrorKind::NotFound => deferred.push((entry, target, e)),
             Err(e) => errors.push(entry_error(&entry, e).into()),
@@ -114,7 +131,7 @@ pub async fn boot(
         let before = deferred.len();
         let mut still = Vec::new();
         for (entry, target, _) in deferred {
-            match apply(&entry, &target).await {
+            match apply(&entry, &target, opts.mode).await {
                 Ok(()) => accept(registry, entry, &mut report),
                 Err(e) if e.kind() == ErrorKind::NotFound => still.push((entry, target, e)),
                 Err(e) => errors.push(entry_error(&entry, e).into()),
@@ -159,10 +176,10 @@ fn handler_map<'h>(
 }
 
 /// Runs the entry's handler (internal kinds always succeed).
-async fn apply(entry: &Arc<Entry>, target: &Target) -> Result<(), Error> {
+async fn apply(entry: &Arc<Entry>, target: &Target, mode: BootMode) -> Result<(), Error> {
     match target {
         Target::Internal => Ok(()),
-        Target::Handler(h) => h.apply(Arc::clone(entry)).await,
+        Target::Handler(h) => h.apply(Arc::clone(entry), mode).await,
     }
 }
 
@@ -221,10 +238,13 @@ mod tests {
     /// - `t.wait`: deferred (NotFound) until the entry named in `data.after` was applied;
     /// - `t.bad`: rejected (Invalid);
     /// - `t.cfg`: decodes `{pool: {size: u32}}`, rejecting with the field path.
+    ///
+    /// It records the boot mode of every call.
     #[derive(Default)]
     struct TestHandler {
         applied: Arc<Mutex<Vec<String>>>,
         calls: Arc<Mutex<usize>>,
+        modes: Arc<Mutex<Vec<BootMode>>>,
     }
 
     #[derive(Deserialize)]
@@ -244,9 +264,10 @@ mod tests {
             &["t.ok", "t.wait", "t.bad", "t.cfg"]
         }
 
-        fn apply(&self, entry: Arc<Entry>) -> BoxFuture<Result<(), Error>> {
+        fn apply(&self, entry: Arc<Entry>, mode: BootMode) -> BoxFuture<Result<(), Error>> {
             let applied = Arc::clone(&self.applied);
             *self.calls.lock() += 1;
+            self.modes.lock().push(mode);
             Box::pin(async move {
                 let result = match entry.kind.as_str() {
                     "t.wait" => {
@@ -283,6 +304,7 @@ mod tests {
         let registry = Registry::new();
         let opts = BootOptions {
             skip_unknown_kinds: skip,
+            ..BootOptions::default()
         };
         let result = boot(&app, &registry, &handlers(h), &opts).await;
         (registry, result)
@@ -406,5 +428,29 @@ mod tests {
         assert_eq!(*first_calls.lock(), 1);
         let claimed: HashSet<&String> = report.warnings.iter().collect();
         assert_eq!(claimed.len(), 4);
+    }
+
+    #[tokio::test]
+    async fn every_handler_call_gets_the_boot_mode() {
+        let t = TestApp::new();
+        t.file(
+            "src/_index.yaml",
+            "namespace: app\nentries:\n  - {name: w, kind: t.wait, after: \"app:z\"}\n  - {name: z, kind: t.ok}\n",
+        );
+        let app = t.load_ok();
+        for mode in [BootMode::Run, BootMode::Check] {
+            let h = TestHandler::default();
+            let modes = Arc::clone(&h.modes);
+            let opts = BootOptions {
+                mode,
+                ..BootOptions::default()
+            };
+            boot(&app, &Registry::new(), &handlers(h), &opts)
+                .await
+                .unwrap_or_else(|e| panic!("{e}"));
+            // w (deferred), z, then w again.
+            assert_eq!(*modes.lock(), [mode; 3]);
+        }
+        assert_eq!(BootOptions::default().mode, BootMode::Run);
     }
 }

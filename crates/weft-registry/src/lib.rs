@@ -4,7 +4,8 @@
 //!   `file://` interpolation, duplicates, overrides and dependency order → [`App`]. Every
 //!   problem of a load is collected into [`LoadErrors`].
 //! - [`Registry`]: the entry store the running app reads (`registry.get` / `find`).
-//! - [`boot`]: applies an [`App`]'s entries through the engines' [`KindHandler`]s.
+//! - [`boot`]: applies an [`App`]'s entries through the engines' [`KindHandler`]s, to run
+//!   the app or only to check it ([`BootMode`]).
 //!
 //! Where weft differs from Wippy here:
 //! - without a `wippy.lock`, entries load from `./src` if it exists, else from the root
@@ -30,7 +31,7 @@ mod yaml;
 #[cfg(test)]
 mod testutil;
 
-pub use boot::{BootOptions, BootReport, INTERNAL_KINDS, KindHandler, boot};
+pub use boot::{BootMode, BootOptions, BootReport, INTERNAL_KINDS, KindHandler, boot};
 pub use config::{Config, duration_of};
 pub use entry::{Entry, EntryError, Source};
 pub use error::{LoadError, LoadErrors, UnknownKind};

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use serde::Deserialize;
 use weft_core::{BoxFuture, Error, Result};
-use weft_registry::{Entry, KindHandler};
+use weft_registry::{BootMode, Entry, KindHandler};
 
 use crate::service_spec::Lifecycle;
 
@@ -34,7 +34,7 @@ impl KindHandler for HostHandler {
         &["process.host", "terminal.host"]
     }
 
-    fn apply(&self, entry: Arc<Entry>) -> BoxFuture<Result<()>> {
+    fn apply(&self, entry: Arc<Entry>, _mode: BootMode) -> BoxFuture<Result<()>> {
         let checked = check(&entry);
         Box::pin(async move { checked })
     }

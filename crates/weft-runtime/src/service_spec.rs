@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 use weft_core::{Actor, BoxFuture, EntryId, Error, Map, Result, Scope, Value};
-use weft_registry::{Entry, KindHandler, duration_of};
+use weft_registry::{BootMode, Entry, KindHandler, duration_of};
 
 use crate::Runtime;
 
@@ -32,7 +32,9 @@ impl KindHandler for ServiceHandler {
         &["process.service"]
     }
 
-    fn apply(&self, entry: Arc<Entry>) -> BoxFuture<Result<()>> {
+    /// Records the service, in a check as in a run: nothing is started at boot (only
+    /// `Services::start_all` starts services).
+    fn apply(&self, entry: Arc<Entry>, _mode: BootMode) -> BoxFuture<Result<()>> {
         let applied = ServiceSpec::from_entry(&entry).and_then(|spec| {
             let rt = Runtime::upgrade(&self.rt)?;
             check_targets(&rt, &spec)?;

@@ -8,7 +8,9 @@ use std::time::Duration;
 use parking_lot::Mutex;
 use tokio::time::Instant;
 use weft_core::{BoxFuture, CallContext, EntryId, Error, ErrorKind, Result, Value};
-use weft_registry::{BootOptions, Config, Entry, KindHandler, LoadOptions, boot, load_app};
+use weft_registry::{
+    BootMode, BootOptions, Config, Entry, KindHandler, LoadOptions, boot, load_app,
+};
 use weft_runtime::EventKind;
 use weft_runtime::HostHandler;
 use weft_runtime::{Lifecycle, RestartPolicy, ServiceHandler, ServiceState, Startup};
@@ -52,7 +54,7 @@ fn entry(name: &str, kind: &str, data: serde_json::Value) -> Arc<Entry> {
 /// Applies a `process.service` entry `app:<name>` with `data`.
 async fn service(rt: &Arc<Runtime>, name: &str, data: serde_json::Value) -> Result<()> {
     ServiceHandler::new(rt)
-        .apply(entry(name, "process.service", data))
+        .apply(entry(name, "process.service", data), BootMode::Run)
         .await
 }
 
@@ -533,7 +535,7 @@ impl KindHandler for TestProcesses {
         &["process.test"]
     }
 
-    fn apply(&self, entry: Arc<Entry>) -> BoxFuture<Result<()>> {
+    fn apply(&self, entry: Arc<Entry>, _mode: BootMode) -> BoxFuture<Result<()>> {
         self.0.factories.register(
             entry.id.clone(),
             Arc::new(FromFn(|_, _| -> BoxFuture<Result<Value>> {
@@ -651,7 +653,7 @@ async fn hosts_validate_their_lifecycle() {
         "process.host",
         serde_json::json!({"lifecycle": {"auto_start": true, "restart": {"jitter": 2}}}),
     );
-    let err = HostHandler.apply(bad).await.unwrap_err();
+    let err = HostHandler.apply(bad, BootMode::Run).await.unwrap_err();
     assert!(
         err.to_string()
             .starts_with("field lifecycle.restart.jitter: "),
@@ -662,7 +664,7 @@ async fn hosts_validate_their_lifecycle() {
         "terminal.host",
         serde_json::json!({"lifecycle": {"restart": {"max_delay": "later"}}}),
     );
-    let err = HostHandler.apply(bad).await.unwrap_err();
+    let err = HostHandler.apply(bad, BootMode::Run).await.unwrap_err();
     assert!(
         err.to_string()
             .starts_with("field lifecycle.restart.max_delay: "),
@@ -673,7 +675,7 @@ async fn hosts_validate_their_lifecycle() {
         "terminal.host",
         serde_json::json!({"hide_logs": false, "lifecycle": {"auto_start": true}}),
     );
-    HostHandler.apply(good).await.unwrap();
+    HostHandler.apply(good, BootMode::Run).await.unwrap();
 }
 
 #[tokio::test(start_paused = true)]

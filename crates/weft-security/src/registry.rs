@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use parking_lot::RwLock;
 use weft_core::{BoxFuture, CallContext, Error, Policy, Result};
-use weft_registry::{Entry, KindHandler};
+use weft_registry::{BootMode, Entry, KindHandler};
 
 use crate::CompiledPolicy;
 
@@ -144,7 +144,7 @@ impl KindHandler for PolicyHandler {
         &[KIND]
     }
 
-    fn apply(&self, entry: Arc<Entry>) -> BoxFuture<Result<()>> {
+    fn apply(&self, entry: Arc<Entry>, _mode: BootMode) -> BoxFuture<Result<()>> {
         let result = CompiledPolicy::from_entry(&entry).map(|p| self.0.insert(p));
         Box::pin(async move { result })
     }
@@ -260,13 +260,16 @@ mod tests {
             "policy: {actions: '*', resources: '*', effect: allow}\ngroups: [g]",
         )
         .unwrap();
-        handler.apply(Arc::new(entry)).await.unwrap();
+        handler.apply(Arc::new(entry), BootMode::Run).await.unwrap();
         assert_eq!(ids(&reg.group("app:g")), ["app:ok"]);
 
         let mut bad = Entry::new(EntryId::new("app", "bad"), KIND);
         bad.data = serde_yaml_ng::from_str("policy: {actions: '*', resources: '*', effect: maybe}")
             .unwrap();
-        let err = handler.apply(Arc::new(bad)).await.unwrap_err();
+        let err = handler
+            .apply(Arc::new(bad), BootMode::Run)
+            .await
+            .unwrap_err();
         assert_eq!(err.kind(), ErrorKind::Invalid);
         assert_eq!(err.context_chain(), ["field policy.effect"]);
         assert!(reg.get("app:bad").is_none());

@@ -4,6 +4,7 @@
 //! fingerprint, so a different wasmtime build or configuration never reads another's
 //! files. Each file starts with a sha256 of its payload: a corrupt or truncated file is
 //! ignored and rebuilt. Files are written to a temporary name and renamed into place.
+//! `weft check` reads the cache but never writes it: a check writes nothing.
 
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::path::{Path, PathBuf};
@@ -12,6 +13,7 @@ use sha2::{Digest, Sha256};
 use wasmtime::Engine;
 use wasmtime::component::Component;
 use weft_core::{BoundedRead, Error, MAX_MODULE_FILE_BYTES, Result};
+use weft_registry::BootMode;
 
 /// Where one engine's compiled components are kept (or nowhere).
 pub(crate) struct CompileCache {
@@ -30,8 +32,13 @@ impl CompileCache {
         }
     }
 
-    /// Compiles a component with `engine`, reading and filling the cache.
-    pub(crate) fn compile(&self, engine: &Engine, bytes: &[u8]) -> Result<Component> {
+    /// Compiles a component with `engine`, reading the cache and, in a run, filling it.
+    pub(crate) fn compile(
+        &self,
+        engine: &Engine,
+        bytes: &[u8],
+        mode: BootMode,
+    ) -> Result<Component> {
         let path = self.dir.as_ref().map(|dir| {
             let key = hex::encode(Sha256::digest(bytes));
             dir.join(format!("{key}-{}.cwasm", self.fingerprint))
@@ -43,7 +50,9 @@ impl CompileCache {
         }
         let component = Component::new(engine, bytes)
             .map_err(|e| Error::invalid(format!("failed to compile wasm module: {e:#}")))?;
-        if let Some(path) = &path {
+        if let Some(path) = &path
+            && mode == BootMode::Run
+        {
             match component.serialize() {
                 Ok(compiled) => {
                     if let Err(e) = store(path, &compiled) {

@@ -18,6 +18,7 @@ use tokio::sync::Semaphore;
 use wasmtime::component::Component;
 use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
 use weft_core::{Error, Result};
+use weft_registry::BootMode;
 
 use crate::cache::CompileCache;
 
@@ -77,9 +78,9 @@ impl WasmEngine {
         &self.instances
     }
 
-    /// Compiles a component, through the cache when there is one.
-    pub(crate) fn compile(&self, bytes: &[u8]) -> Result<Component> {
-        self.cache.compile(&self.engine, bytes)
+    /// Compiles a component, through the cache when there is one (a check only reads it).
+    pub(crate) fn compile(&self, bytes: &[u8], mode: BootMode) -> Result<Component> {
+        self.cache.compile(&self.engine, bytes, mode)
     }
 }
 

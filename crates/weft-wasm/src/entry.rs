@@ -10,7 +10,7 @@ use std::sync::{Arc, Weak};
 
 use serde::Deserialize;
 use weft_core::{BoxFuture, Error, Result};
-use weft_registry::{Entry, KindHandler};
+use weft_registry::{BootMode, Entry, KindHandler};
 use weft_runtime::{Pool, PoolConfig, Runtime};
 
 use crate::call::{Limits, Loaded, WasmFunction};
@@ -77,7 +77,8 @@ impl KindHandler for WasmHandler {
         &["function.wat", "function.wasm", "process.wasm"]
     }
 
-    fn apply(&self, entry: Arc<Entry>) -> BoxFuture<Result<()>> {
+    /// Loads the entry; a check compiles it as a run does but writes no cache file.
+    fn apply(&self, entry: Arc<Entry>, mode: BootMode) -> BoxFuture<Result<()>> {
         let rt = Runtime::upgrade(&self.rt);
         let caps = self.caps.clone();
         let engine = self.engine();
@@ -88,7 +89,7 @@ impl KindHandler for WasmHandler {
             let loaded = tokio::task::spawn_blocking({
                 let rt = rt.clone();
                 let entry = entry.clone();
-                move || load(&rt, caps, engine, &entry)
+                move || load(&rt, caps, engine, &entry, mode)
             })
             .await
             .map_err(|e| Error::internal(format!("loading {}: {e}", entry.id)))??;
@@ -109,6 +110,7 @@ fn load(
     caps: Capabilities,
     engine: Arc<WasmEngine>,
     entry: &Entry,
+    mode: BootMode,
 ) -> Result<Loaded> {
     let config: WasmConfig = entry.decode().map_err(Error::from)?;
     let is_wat = entry.kind == "function.wat";
@@ -158,7 +160,7 @@ fn load(
             wrap_core(&bytes, &signature).map_err(|e| e.in_field("wit"))?
         }
     };
-    let component = engine.compile(&component_bytes)?;
+    let component = engine.compile(&component_bytes, mode)?;
     let func_ty = export_func(engine.engine(), &component, &config.method)
         .map_err(|e| e.in_field("method"))?;
     let export = export_index(&component, &config.method).map_err(|e| e.in_field("method"))?;

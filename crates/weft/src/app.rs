@@ -3,7 +3,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use weft_registry::{BootOptions, LoadErrors, LoadOptions, Registry, load_app};
+use weft_registry::{BootMode, BootOptions, LoadErrors, LoadOptions, Registry, load_app};
 use weft_runtime::{Runtime, Terminal};
 
 use crate::{Cli, Command, RunArgs};
@@ -36,9 +36,10 @@ pub async fn main(cli: Cli) -> i32 {
     }
 }
 
-/// `weft check`: load and register every entry, start nothing.
+/// `weft check`: load, validate and compile every entry; run no app code and write
+/// nothing ([`BootMode::Check`]).
 async fn check(opts: &LoadOptions, skip_unknown_kinds: bool) -> i32 {
-    match start(opts, skip_unknown_kinds).await {
+    match start(opts, skip_unknown_kinds, BootMode::Check).await {
         Ok(rt) => {
             println!(
                 "ok: {} entries, {} functions, {} commands",
@@ -83,7 +84,7 @@ async fn run_app(opts: &LoadOptions, run: &RunArgs, skip_unknown_kinds: bool) ->
     let Some((name, args)) = run.command.split_first() else {
         return serve(opts, skip_unknown_kinds).await;
     };
-    let rt = match start(opts, skip_unknown_kinds).await {
+    let rt = match start(opts, skip_unknown_kinds, BootMode::Run).await {
         Ok(rt) => rt,
         Err(code) => return code,
     };
@@ -109,7 +110,7 @@ async fn serve(opts: &LoadOptions, skip_unknown_kinds: bool) -> i32 {
             return 1;
         }
     };
-    let rt = match start(opts, skip_unknown_kinds).await {
+    let rt = match start(opts, skip_unknown_kinds, BootMode::Run).await {
         Ok(rt) => rt,
         Err(code) => return code,
     };
@@ -188,8 +189,15 @@ impl Signals {
 }
 
 /// Loads and boots the app; on failure prints every problem and returns exit code 1.
-async fn start(opts: &LoadOptions, skip_unknown_kinds: bool) -> Result<Arc<Runtime>, i32> {
-    let boot_opts = BootOptions { skip_unknown_kinds };
+async fn start(
+    opts: &LoadOptions,
+    skip_unknown_kinds: bool,
+    mode: BootMode,
+) -> Result<Arc<Runtime>, i32> {
+    let boot_opts = BootOptions {
+        skip_unknown_kinds,
+        mode,
+    };
     let booted = weft::boot_app(opts, &boot_opts)
         .await
         .map_err(|e| report(&e))?;

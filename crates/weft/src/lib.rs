@@ -34,7 +34,8 @@ struct Capabilities {
     fs: Arc<FsRegistry>,
 }
 
-/// Loads the app of `opts` and registers every entry with its engine.
+/// Loads the app of `opts` and registers every entry with its engine; `boot_opts.mode`
+/// says whether to run the app next or only to check it (no app code, no writes).
 pub async fn boot_app(opts: &LoadOptions, boot_opts: &BootOptions) -> Result<Booted, LoadErrors> {
     let app = load_app(opts)?;
     let runtime = Runtime::new(app.root.clone(), app.config.clone());

@@ -46,7 +46,8 @@ enum Command {
     /// Run a command (`weft run <name> [args…]`), list them (`weft run list`), or with no
     /// name start the app's services and run until interrupted.
     Run(RunArgs),
-    /// Load and validate the app, report every problem, run nothing.
+    /// Load, validate and compile the app and report every problem; run no app code and
+    /// write nothing.
     Check,
 }
 

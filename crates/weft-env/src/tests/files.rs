@@ -172,6 +172,33 @@ fn file_storage_auto_create_makes_the_file_and_its_directories() {
 }
 
 #[test]
+fn a_check_creates_no_file_and_still_validates_the_path() {
+    let d = tempfile::tempdir().unwrap();
+    let rt = rt(d.path());
+    let check =
+        |id: &str, data: &str| register(&rt, &entry(id, "env.storage.file", data), BootMode::Check);
+    check(
+        "t:file",
+        r#"{"file_path":"data/env/.env","auto_create":true}"#,
+    )
+    .unwrap();
+    assert!(!d.path().join("data").exists());
+    // The storage is there and reads as the new file would: empty.
+    assert_eq!(rt.storage("t:file").unwrap().get("K").unwrap(), None);
+    // What would make the creation fail fails the check.
+    std::fs::write(d.path().join("plain"), "").unwrap();
+    let e = check("t:bad", r#"{"file_path":"plain/.env","auto_create":true}"#).unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("plain exists and is not a directory"),
+        "{e}"
+    );
+    // Without auto_create a missing file fails a check as it fails a run.
+    let e = check("t:gone", r#"{"file_path":"gone.env"}"#).unwrap_err();
+    assert!(e.to_string().contains("does not exist"), "{e}");
+}
+
+#[test]
 fn file_storage_validation_names_the_field() {
     let d = tempfile::tempdir().unwrap();
     let rt = rt(d.path());

@@ -5,7 +5,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use weft_core::{CallContext, EntryId, ErrorKind, Result};
-use weft_registry::Entry;
+use weft_registry::{BootMode, Entry};
 
 use crate::EnvHandler;
 use crate::handler::{KINDS, register};
@@ -35,7 +35,7 @@ fn entry(id: &str, kind: &str, data: &str) -> Entry {
 }
 
 fn apply(rt: &EnvRegistry, id: &str, kind: &str, data: &str) -> Result<()> {
-    register(rt, &entry(id, kind, data))
+    register(rt, &entry(id, kind, data), BootMode::Run)
 }
 
 fn ok(rt: &EnvRegistry, id: &str, kind: &str, data: &str) {

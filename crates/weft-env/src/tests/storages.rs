@@ -219,18 +219,24 @@ async fn the_handler_registers_every_kind() {
     let handler = EnvHandler::new(&rt);
     assert_eq!(handler.kinds(), KINDS);
     handler
-        .apply(Arc::new(entry("t:mem", "env.storage.memory", "{}")))
+        .apply(
+            Arc::new(entry("t:mem", "env.storage.memory", "{}")),
+            BootMode::Run,
+        )
         .await
         .unwrap();
     let e = handler
-        .apply(Arc::new(entry("t:x", "env.other", "{}")))
+        .apply(Arc::new(entry("t:x", "env.other", "{}")), BootMode::Run)
         .await
         .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Invalid);
     assert!(rt.storage("t:mem").is_some());
     drop(rt);
     let e = handler
-        .apply(Arc::new(entry("t:m2", "env.storage.memory", "{}")))
+        .apply(
+            Arc::new(entry("t:m2", "env.storage.memory", "{}")),
+            BootMode::Run,
+        )
         .await
         .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Internal);
