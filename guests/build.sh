@@ -52,7 +52,7 @@ components=(
   "wasm-cli wasm_cli.wasm examples/wasm-cli/wasm/wasm_cli.wasm examples/wasm-cli/guest"
 )
 # guests/wat/<name>.wat with its WIT signatures in guests/wat/<name>.wit
-wat_guests=(answer greet_core trap_core pixel_core)
+wat_guests=(answer greet_core trap_core pixel_core touch)
 
 sha() { sha256sum "$1" | cut -d' ' -f1; }
 

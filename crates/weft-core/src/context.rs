@@ -29,6 +29,10 @@ struct Frame {
     /// The runtime acting for itself (starting a command or a service): checks pass.
     /// Never inherited by a callee or a process.
     system: bool,
+    /// The caller's frame (`None` at a root or a process start): the call chain.
+    caller: Option<CallContext>,
+    /// How many calls lead to this frame from its root or process.
+    depth: u32,
 }
 
 impl CallContext {
@@ -69,6 +73,8 @@ impl CallContext {
             handles: f.handles.for_call(),
             strict: f.strict,
             system: false,
+            caller: Some(self.clone()),
+            depth: f.depth.saturating_add(1),
         }))
     }
 
@@ -87,6 +93,8 @@ impl CallContext {
             handles: f.handles.for_process(),
             strict: f.strict,
             system: false,
+            caller: None,
+            depth: 0,
         }))
     }
 
@@ -123,6 +131,24 @@ impl CallContext {
     /// The pid of the process this frame belongs to.
     pub fn pid(&self) -> Option<&str> {
         self.0.pid.as_deref()
+    }
+
+    /// How many calls lead to this frame from its root or its process' start.
+    pub fn depth(&self) -> u32 {
+        self.0.depth
+    }
+
+    /// Whether a frame up this one's call chain (not this frame) runs `entry`: that
+    /// caller waits for this call while it holds a slot of `entry`'s pool.
+    pub fn caller_runs(&self, entry: &EntryId) -> bool {
+        let mut frame = self.0.caller.as_ref();
+        while let Some(cx) = frame {
+            if cx.entry() == Some(entry) {
+                return true;
+            }
+            frame = cx.0.caller.as_ref();
+        }
+        false
     }
 
     /// The handle of type `T` this frame holds (a terminal, an HTTP request…).
@@ -246,6 +272,24 @@ mod tests {
     }
     use crate::ErrorKind;
     use crate::security::Policy;
+
+    #[test]
+    fn a_call_chain_knows_its_depth_and_the_entries_up_it() {
+        let (f, g) = (EntryId::new("app", "f"), EntryId::new("app", "g"));
+        let root = CallContext::root(false);
+        let in_f = root.for_call(&f);
+        let in_g = in_f.with_actor(None).for_call(&g);
+        assert_eq!((root.depth(), in_f.depth(), in_g.depth()), (0, 1, 2));
+        assert!(!in_f.caller_runs(&f), "a frame is not its own caller");
+        assert!(in_g.caller_runs(&f));
+        assert!(!in_g.caller_runs(&g));
+        // A process starts a chain of its own: its spawner's callers are not up it.
+        let p = EntryId::new("app", "p");
+        let process = in_g.for_process(&p, Arc::from("{h|1}"));
+        assert_eq!(process.depth(), 0);
+        assert!(!process.for_call(&g).caller_runs(&f));
+        assert!(process.for_call(&g).caller_runs(&p));
+    }
 
     struct AllowPrefix(EntryId, &'static str);
 

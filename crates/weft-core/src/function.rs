@@ -23,10 +23,24 @@ pub trait Function: Send + Sync + 'static {
     fn call(&self, cx: CallContext, args: Vec<Value>) -> BoxFuture<Result<Value>>;
 }
 
+/// How deep calls may nest when `functions.max_call_depth` is not set.
+pub const DEFAULT_MAX_CALL_DEPTH: u32 = 128;
+
+/// Every this many nested calls, the callee runs on a task of its own: a call's future
+/// polls its callee's on the same thread stack, so without a fresh task a deep chain
+/// would overflow the stack (an abort, not an error).
+const CALLS_PER_STACK: u32 = 8;
+
 /// The function registry: entry id to [`Function`].
-#[derive(Default)]
 pub struct Functions {
     map: RwLock<HashMap<Box<str>, Registered>>,
+    max_depth: u32,
+}
+
+impl Default for Functions {
+    fn default() -> Functions {
+        Functions::with_max_call_depth(DEFAULT_MAX_CALL_DEPTH)
+    }
 }
 
 #[derive(Clone)]
@@ -39,6 +53,15 @@ impl Functions {
     /// An empty registry.
     pub fn new() -> Functions {
         Functions::default()
+    }
+
+    /// An empty registry whose calls nest at most `max_depth` deep
+    /// (`functions.max_call_depth`).
+    pub fn with_max_call_depth(max_depth: u32) -> Functions {
+        Functions {
+            map: RwLock::default(),
+            max_depth,
+        }
     }
 
     /// Registers `function` under `id`, replacing (and returning) any previous one.
@@ -82,6 +105,16 @@ impl Functions {
     pub fn resolve(&self, cx: &CallContext, target: &str) -> Result<Resolved> {
         validate_target(target)?;
         cx.check("funcs.call", target)?;
+        if cx.depth() >= self.max_depth {
+            return Err(Error::new(
+                ErrorKind::Internal,
+                format!(
+                    "call to {target} would nest {} calls deep, past functions.max_call_depth ({})",
+                    u64::from(cx.depth()) + 1,
+                    self.max_depth
+                ),
+            ));
+        }
         self.map
             .read()
             .get(target)
@@ -91,14 +124,17 @@ impl Functions {
     }
 }
 
-/// A call target that passed validation and the permission check.
+/// A call target that passed validation, the permission check and the depth bound.
 pub struct Resolved(Registered);
 
 impl Resolved {
     /// Runs the target in a child of `cx`, bounded by the caller's deadline.
     pub async fn invoke(self, cx: &CallContext, args: Vec<Value>) -> Result<Value> {
         let Registered { id, function } = self.0;
-        let call = function.call(cx.for_call(&id), args);
+        let mut call = function.call(cx.for_call(&id), args);
+        if cx.depth() > 0 && cx.depth().is_multiple_of(CALLS_PER_STACK) {
+            call = Box::pin(on_own_task(call));
+        }
         match cx.deadline() {
             None => call.await,
             Some(deadline) => tokio::time::timeout_at(deadline.into(), call)
@@ -111,6 +147,21 @@ impl Resolved {
                 }),
         }
     }
+}
+
+/// Runs `call` on a task of its own (a fresh stack for its polls); dropping the returned
+/// future aborts the task, as dropping `call` itself would end it.
+async fn on_own_task(call: BoxFuture<Result<Value>>) -> Result<Value> {
+    struct AbortOnDrop(tokio::task::AbortHandle);
+    impl Drop for AbortOnDrop {
+        fn drop(&mut self) {
+            self.0.abort();
+        }
+    }
+    let task = tokio::spawn(call);
+    let _abort = AbortOnDrop(task.abort_handle());
+    task.await
+        .unwrap_or_else(|e| Err(Error::internal(format!("the call's task failed: {e}"))))
 }
 
 /// Checks the `ns:name` form without allocating (the messages of `EntryId::parse`).
@@ -172,6 +223,22 @@ mod tests {
         assert_eq!(
             out,
             Value::array(vec![Value::Int(1), Value::str("app:echo")])
+        );
+    }
+
+    #[tokio::test]
+    async fn calls_nest_at_most_max_call_depth_deep() {
+        let f = Functions::with_max_call_depth(2);
+        f.register(EntryId::new("app", "echo"), Arc::new(Echo(Arc::default())));
+        let id = EntryId::new("app", "x");
+        let two_deep = CallContext::root(false).for_call(&id).for_call(&id);
+        let one_deep = CallContext::root(false).for_call(&id);
+        assert!(f.call(&one_deep, "app:echo", vec![]).await.is_ok());
+        let err = f.call(&two_deep, "app:echo", vec![]).await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Internal);
+        assert_eq!(
+            err.message(),
+            "call to app:echo would nest 3 calls deep, past functions.max_call_depth (2)"
         );
     }
 

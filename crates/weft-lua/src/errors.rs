@@ -62,10 +62,23 @@ pub fn from_mlua(e: &mlua::Error) -> Error {
         },
         mlua::Error::RuntimeError(msg) => Error::new(ErrorKind::Unknown, msg.clone()),
         mlua::Error::SyntaxError { message, .. } => Error::invalid(message.clone()),
-        mlua::Error::MemoryError(msg) => Error::internal(format!("out of memory: {msg}")),
+        mlua::Error::MemoryError(msg) => Error::internal(format!("{OUT_OF_MEMORY_PREFIX}{msg}")),
         other => Error::internal(other.to_string()),
     }
 }
+
+/// What Lua raises when an allocation fails (its `LUA_ERRMEM` message).
+const LUA_OUT_OF_MEMORY: &str = "not enough memory";
+
+/// Whether `e` is Lua running out of memory (the VM's `limits.max_memory_mb`), raised
+/// as a memory error or caught and re-raised as Lua's message.
+pub fn is_out_of_memory(e: &Error) -> bool {
+    let message = e.message();
+    message == LUA_OUT_OF_MEMORY || message.starts_with(OUT_OF_MEMORY_PREFIX)
+}
+
+/// How a memory error of mlua is rendered by [`from_mlua`].
+const OUT_OF_MEMORY_PREFIX: &str = "out of memory: ";
 
 /// Converts a raised Lua value (caught by the trampoline) to a weft error.
 pub fn from_raised(v: &LuaValue) -> Error {

@@ -3,9 +3,9 @@
 //! [`LuaEngine`] is the kind handler for the three kinds. At registration it validates
 //! the entry, resolves its imported libraries (deferring until they exist; an import
 //! cycle is rejected naming it), and compiles its source, so syntax errors fail the
-//! boot. Each function and process entry
-//! gets a [`weft_runtime::Pool`] of prepared VMs; a call leases one, runs the method under the
-//! return convention, and gives the VM back. Registration runs no Lua code, except
+//! boot. Each function and process entry gets a [`weft_runtime::Pool`] of prepared
+//! VMs; a call leases one, runs the method under the return convention, and gives the
+//! VM back. Registration runs no Lua code, except
 //! that a run fills `warm_start` pools (building a VM runs its chunk); a check does not.
 //!
 //! The runtime owns the engine's functions and factories, so everything here holds it
@@ -78,7 +78,12 @@ struct LuaConfig {
 struct Limits {
     /// Wall-clock time a call (or a process run) may take; 0 is no limit.
     max_execution_ms: i64,
+    /// Memory one VM may allocate, in MB; 0 is [`DEFAULT_MAX_MEMORY_MB`].
+    max_memory_mb: i64,
 }
+
+/// The memory a VM may allocate when `limits.max_memory_mb` is not set (as for WASM).
+const DEFAULT_MAX_MEMORY_MB: u64 = 256;
 
 /// The kinds this engine owns.
 const KINDS: &[&str] = &["function.lua", "library.lua", "process.lua"];
@@ -130,16 +135,14 @@ impl Engine {
 
     async fn apply(&self, entry: &Entry, mode: BootMode) -> Result<()> {
         let config: LuaConfig = entry.decode().map_err(Error::from)?;
-        if config.limits.max_execution_ms < 0 {
-            return Err(Error::invalid("limits.max_execution_ms cannot be negative")
-                .in_field("limits.max_execution_ms"));
-        }
+        config.limits.validate()?;
         let script = Arc::new(self.script(
             entry,
             config.source,
             config.method,
             config.modules,
             &config.imports,
+            config.limits.memory_bytes(),
         )?);
         match entry.kind.as_str() {
             "library.lua" => {
@@ -174,6 +177,7 @@ impl Engine {
         method: String,
         modules: Vec<String>,
         imports: &IndexMap<String, String>,
+        max_memory: usize,
     ) -> Result<Script> {
         if source.trim().is_empty() {
             return Err(Error::invalid("source is required").in_field("source"));
@@ -215,6 +219,7 @@ impl Engine {
             method,
             modules,
             imports: resolved,
+            max_memory,
         })
     }
 
@@ -321,12 +326,19 @@ impl LuaFunction {
         let call = async {
             let lease = runner
                 .pool
-                .lease(|| Vm::build(&runner.rt, &runner.caps, &runner.script, &cx))
-                .await?;
+                .lease(&cx, || Vm::build(&runner.rt, &runner.caps, &runner.script, &cx))
+                .await
+                .map_err(|e| runner.unless_out_of_memory(e))?;
             let unfinished = Unfinished(Some(lease));
             let result = unfinished.vm().call(cx.clone(), &args).await;
-            unfinished.finish();
-            result
+            match result {
+                // A VM that ran out of memory may hold what filled it: it goes away.
+                Err(e) if errors::is_out_of_memory(&e) => Err(runner.unless_out_of_memory(e)),
+                result => {
+                    unfinished.finish();
+                    result
+                }
+            }
         };
         let Some(deadline) = limit else {
             return call.await;
@@ -369,6 +381,18 @@ impl Drop for Unfinished {
 }
 
 impl Runner {
+    /// `e`, or the error naming `limits.max_memory_mb` when `e` is Lua's out of memory.
+    fn unless_out_of_memory(&self, e: Error) -> Error {
+        if !errors::is_out_of_memory(&e) {
+            return e;
+        }
+        Error::internal(format!(
+            "{}: exceeded its memory limit (limits.max_memory_mb: {} MB)",
+            self.script.id,
+            self.limits.memory_mb()
+        ))
+    }
+
     /// The error of a call stopped by `limits.max_execution_ms`.
     fn limit_exceeded(&self) -> Error {
         Error::timeout(format!(
@@ -379,6 +403,32 @@ impl Runner {
 }
 
 impl Limits {
+    /// Refuses negative limits, naming the field.
+    fn validate(self) -> Result<()> {
+        for (field, value) in [
+            ("limits.max_execution_ms", self.max_execution_ms),
+            ("limits.max_memory_mb", self.max_memory_mb),
+        ] {
+            if value < 0 {
+                return Err(Error::invalid(format!("{field} cannot be negative")).in_field(field));
+            }
+        }
+        Ok(())
+    }
+
+    /// The memory limit in MB.
+    fn memory_mb(self) -> u64 {
+        match self.max_memory_mb {
+            0 => DEFAULT_MAX_MEMORY_MB,
+            mb => mb as u64,
+        }
+    }
+
+    /// The memory limit in bytes.
+    fn memory_bytes(self) -> usize {
+        usize::try_from(self.memory_mb().saturating_mul(1 << 20)).unwrap_or(usize::MAX)
+    }
+
     /// When a call starting now runs out of time (None: no limit).
     fn deadline(self) -> Option<Instant> {
         (self.max_execution_ms > 0)

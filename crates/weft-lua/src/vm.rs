@@ -25,6 +25,8 @@ pub struct Script {
     pub modules: Vec<String>,
     /// Imported libraries: alias and library script.
     pub imports: Vec<(String, Arc<Script>)>,
+    /// Bytes a VM of this script may allocate (`limits.max_memory_mb`).
+    pub max_memory: usize,
 }
 
 /// A prepared VM: the entry's chunk has run and its method is at hand.
@@ -48,6 +50,7 @@ impl Vm {
         cx: &CallContext,
     ) -> Result<Vm> {
         let lua = Lua::new_with(safe_libs(), LuaOptions::new()).map_err(lua_err)?;
+        lua.set_memory_limit(script.max_memory).map_err(lua_err)?;
         // Calls make many short-lived values; the generational collector suits them.
         lua.gc_set_mode(GcMode::Generational(GcGenParams::default()));
         frame::install(&lua, rt.clone(), caps.clone());

@@ -72,8 +72,9 @@ impl Runtime {
     /// A runtime for the app at `root` with `config`.
     pub fn new(root: PathBuf, config: Config) -> Arc<Runtime> {
         let strict = config.bool_or("security.strict_mode", false);
+        let functions = Functions::with_max_call_depth(max_call_depth(&config));
         Arc::new_cyclic(|me| Runtime {
-            functions: Functions::new(),
+            functions,
             factories: Factories::default(),
             processes: Arc::new(ProcessTable::default()),
             registry: Registry::new(),
@@ -101,5 +102,23 @@ impl Runtime {
     /// services); see [`CallContext::system`].
     pub fn system_context(&self) -> CallContext {
         CallContext::system(self.strict)
+    }
+}
+
+/// `functions.max_call_depth`: a positive whole number, else the default (with a warning
+/// when something else is written there).
+fn max_call_depth(config: &Config) -> u32 {
+    let Some(value) = config.get("functions.max_call_depth") else {
+        return weft_core::DEFAULT_MAX_CALL_DEPTH;
+    };
+    match value.as_int().and_then(|n| u32::try_from(n).ok()) {
+        Some(n) if n > 0 => n,
+        _ => {
+            tracing::warn!(
+                "functions.max_call_depth must be a positive whole number; using {}",
+                weft_core::DEFAULT_MAX_CALL_DEPTH
+            );
+            weft_core::DEFAULT_MAX_CALL_DEPTH
+        }
     }
 }

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use parking_lot::Mutex;
 use serde::Deserialize;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
-use weft_core::{Error, ErrorKind, Result};
+use weft_core::{CallContext, Error, ErrorKind, Result};
 
 /// How long an idle VM of a `lazy` or `adaptive` pool is kept.
 pub const IDLE_TIMEOUT: Duration = Duration::from_secs(30);
@@ -159,13 +159,13 @@ impl<T: Send + 'static> Pool<T> {
     pub fn new(kind: PoolKind) -> Arc<Pool<T>> {
         let permits = match kind {
             PoolKind::Inline => None,
-            PoolKind::Lazy { max } | PoolKind::Adaptive { max } => Some(max),
-            PoolKind::Static { workers, .. } => Some(workers),
+            PoolKind::Lazy { max } | PoolKind::Adaptive { max } => Some(max.max(1)),
+            PoolKind::Static { workers, .. } => Some(workers.max(1)),
         };
         Arc::new(Pool {
             kind,
             idle: Mutex::new(Vec::new()),
-            permits: permits.map(|n| Arc::new(Semaphore::new(n.max(1)))),
+            permits: permits.map(|n| Arc::new(Semaphore::new(n))),
             waiting: AtomicUsize::new(0),
         })
     }
@@ -175,11 +175,14 @@ impl<T: Send + 'static> Pool<T> {
         self.kind
     }
 
-    /// Leases an idle item, or builds one with `build` when none is idle.
+    /// Leases an idle item for the call `cx` (the callee's context), or builds one with
+    /// `build` when none is idle.
     ///
-    /// Waits for a slot when the pool is at its limit; a static pool whose queue is full
-    /// fails at once with RateLimited.
-    pub async fn lease<F, Fut>(self: &Arc<Self>, build: F) -> Result<Lease<T>>
+    /// Waits for a slot when the pool is at its limit, except when a caller up `cx`'s
+    /// chain runs the same entry: it holds a slot and waits for this call, so waiting
+    /// could deadlock (hold and wait) and the call fails at once with Unavailable. A
+    /// static pool whose queue is full fails at once with RateLimited.
+    pub async fn lease<F, Fut>(self: &Arc<Self>, cx: &CallContext, build: F) -> Result<Lease<T>>
     where
         F: FnOnce() -> Fut,
         Fut: Future<Output = Result<T>>,
@@ -188,7 +191,10 @@ impl<T: Send + 'static> Pool<T> {
             None => None,
             Some(sem) => Some(match sem.clone().try_acquire_owned() {
                 Ok(p) => p,
-                Err(_) => self.wait_for_slot(sem.clone()).await?,
+                Err(_) => {
+                    self.refuse_reentrant_wait(cx)?;
+                    self.wait_for_slot(sem.clone()).await?
+                }
             }),
         };
         let idle = self.take_idle();
@@ -211,6 +217,31 @@ impl<T: Send + 'static> Pool<T> {
     /// Returns how many items are idle (for tests and stats).
     pub fn idle_count(&self) -> usize {
         self.idle.lock().len()
+    }
+
+    /// Fails a call that would wait for a slot while its own chain holds one.
+    fn refuse_reentrant_wait(&self, cx: &CallContext) -> Result<()> {
+        match cx.entry() {
+            Some(entry) if cx.caller_runs(entry) => Err(Error::new(
+                ErrorKind::Unavailable,
+                format!(
+                    "re-entrant call to {entry} would deadlock: all {} slots of its pool are \
+                     taken and its own call chain holds one (raise the pool size or call it \
+                     without recursion)",
+                    self.slots()
+                ),
+            )),
+            _ => Ok(()),
+        }
+    }
+
+    /// How many calls may hold an item at once.
+    fn slots(&self) -> usize {
+        match self.kind {
+            PoolKind::Inline => usize::MAX,
+            PoolKind::Lazy { max } | PoolKind::Adaptive { max } => max.max(1),
+            PoolKind::Static { workers, .. } => workers.max(1),
+        }
     }
 
     async fn wait_for_slot(&self, sem: Arc<Semaphore>) -> Result<OwnedSemaphorePermit> {
@@ -341,10 +372,10 @@ mod tests {
     #[tokio::test]
     async fn leases_reuse_items_and_bound_concurrency() {
         let pool: Arc<Pool<u32>> = Pool::new(PoolKind::Lazy { max: 1 });
-        let first = pool.lease(|| async { Ok(7) }).await.unwrap();
+        let first = pool.lease(&CallContext::default(), || async { Ok(7) }).await.unwrap();
         assert_eq!(*first, 7);
         let p2 = pool.clone();
-        let second = tokio::spawn(async move { *p2.lease(|| async { Ok(9) }).await.unwrap() });
+        let second = tokio::spawn(async move { *p2.lease(&CallContext::default(), || async { Ok(9) }).await.unwrap() });
         tokio::task::yield_now().await;
         assert!(!second.is_finished());
         drop(first);
@@ -359,8 +390,8 @@ mod tests {
             workers: 1,
             queue: 0,
         });
-        let _held = pool.lease(|| async { Ok(1) }).await.unwrap();
-        let err = match pool.lease(|| async { Ok(2) }).await {
+        let _held = pool.lease(&CallContext::default(), || async { Ok(1) }).await.unwrap();
+        let err = match pool.lease(&CallContext::default(), || async { Ok(2) }).await {
             Err(e) => e,
             Ok(_) => panic!("expected a full queue"),
         };
@@ -368,9 +399,38 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_reentrant_call_into_a_full_pool_fails_at_once() {
+        let pool: Arc<Pool<u32>> = Pool::new(PoolKind::Static {
+            workers: 2,
+            queue: 8,
+        });
+        let f = weft_core::EntryId::new("app", "f");
+        let outer = CallContext::default().for_call(&f);
+        let inner = outer.for_call(&f);
+        let a = pool.lease(&outer, || async { Ok(1) }).await.unwrap();
+        let _b = pool.lease(&inner, || async { Ok(2) }).await.unwrap();
+        let err = match pool.lease(&inner.for_call(&f), || async { Ok(3) }).await {
+            Err(e) => e,
+            Ok(_) => panic!("a third nested call must not wait for itself"),
+        };
+        assert_eq!(err.kind(), ErrorKind::Unavailable);
+        assert!(err.message().starts_with("re-entrant call to app:f would deadlock: all 2 slots"));
+        // An unrelated caller still waits for a slot (and gets one when it frees).
+        let p2 = pool.clone();
+        let other = tokio::spawn(async move {
+            let cx = CallContext::default().for_call(&weft_core::EntryId::new("app", "f"));
+            p2.lease(&cx, || async { Ok(4) }).await.map(|l| *l)
+        });
+        tokio::task::yield_now().await;
+        assert!(!other.is_finished());
+        drop(a);
+        assert!(other.await.unwrap().is_ok());
+    }
+
+    #[tokio::test]
     async fn discarded_items_are_not_reused() {
         let pool: Arc<Pool<u32>> = Pool::new(PoolKind::Inline);
-        pool.lease(|| async { Ok(1) }).await.unwrap().discard();
+        pool.lease(&CallContext::default(), || async { Ok(1) }).await.unwrap().discard();
         assert_eq!(pool.idle_count(), 0);
     }
 }

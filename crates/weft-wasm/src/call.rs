@@ -10,11 +10,13 @@ use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
 
 use serde::Deserialize;
-use tokio::sync::OwnedSemaphorePermit;
+use tokio::sync::{OwnedSemaphorePermit, TryAcquireError};
 use wasmtime::component::{ComponentExportIndex, InstancePre, Type, Val};
 use wasmtime::{Store, StoreLimits, StoreLimitsBuilder, Trap};
 use wasmtime_wasi::{I32Exit, WasiCtx};
-use weft_core::{BoxFuture, CallContext, EntryId, Error, ErrorKind, Function, Result, Value};
+use weft_core::{
+    BoxFuture, CallContext, EntryId, Error, ErrorKind, Function, Handle, Inherit, Result, Value,
+};
 use weft_runtime::{Lease, Pool, ProcessFactory, Runtime};
 
 use crate::convert;
@@ -25,6 +27,17 @@ use crate::wasi::{CallWasi, Capabilities, WasiPlan};
 /// The memory a guest may use when `limits.max_memory_mb` is not set.
 const DEFAULT_MAX_MEMORY_MB: u64 = 256;
 
+/// What wasmtime says when a value crossing from the guest needs more host memory than
+/// the store's hostcall fuel ([`Limits::hostcall_fuel`]).
+const HOSTCALL_FUEL_EXHAUSTED: &str = "fuel allocated for hostcalls has been exhausted";
+
+/// The share of its memory limit a guest may pass to the host as one byte list
+/// (`limit / 8`). wasmtime lifts a `list<u8>` into one dynamic `Val` per byte, so the
+/// host spends `size_of::<Val>()` bytes per element while the list crosses; the
+/// hostcall fuel ([`Limits::hostcall_fuel`]) is set to allow exactly that. A string
+/// costs its length, so strings up to the whole limit pass.
+const BYTE_LIST_SHARE: usize = 8;
+
 /// What wasmtime says when a guest grows its memory past the store's limit: with
 /// `trap_on_grow_failure` the growth traps ("forcing trap when growing memory…"); a
 /// failure reported to the guest says "forcing a memory growth failure".
@@ -32,6 +45,14 @@ const MEMORY_GROWTH_FAILURES: [&str; 2] = [
     "forcing trap when growing memory",
     "forcing a memory growth failure",
 ];
+
+/// Carried by the calls a WASM guest makes (through `funcs`) and by theirs: their chain
+/// holds one of the engine's instances while it waits for them.
+pub(crate) struct HoldsInstance;
+
+impl Handle for HoldsInstance {
+    const INHERIT: Inherit = Inherit::Calls;
+}
 
 /// `limits:` of a WASM entry (checked non-negative at boot).
 #[derive(Deserialize, Default, Clone, Copy)]
@@ -71,10 +92,11 @@ impl WasmFunction {
         let params = convert::lower_args(&f.params, &args)
             .map_err(|e| e.context(format!("{} ({})", f.method, f.id)))?;
         let (call, wasi) = f.resolve_wasi(&cx)?;
-        let _slots = f.lease().await?;
+        let _slots = f.lease(&cx).await?;
         let deadline = f.limits.deadline();
         let state = StoreState::new(f.rt.clone(), call, wasi, f.limits.store(), deadline);
         let mut store = state.into_store(f.engine.engine());
+        store.set_hostcall_fuel(f.limits.hostcall_fuel());
         let outcome = before(deadline, f.invoke(&mut store, &params)).await;
         f.outcome(outcome)
     }
@@ -94,16 +116,33 @@ impl Loaded {
         Ok((call, wasi))
     }
 
-    /// A slot of the entry's pool, then one of the engine's instances.
-    async fn lease(&self) -> Result<(Lease<()>, OwnedSemaphorePermit)> {
-        let slot = self.pool.lease(|| async { Ok(()) }).await?;
-        let instance = self
-            .engine
-            .instances()
-            .clone()
-            .acquire_owned()
-            .await
-            .map_err(|_| Error::new(ErrorKind::Unavailable, "wasm engine is shutting down"))?;
+    /// A slot of the entry's pool, then one of the engine's instances, for the call
+    /// `cx`. Like the pool, the engine refuses to make a call wait for an instance
+    /// while a WASM call up its own chain holds one ([`HoldsInstance`]).
+    async fn lease(&self, cx: &CallContext) -> Result<(Lease<()>, OwnedSemaphorePermit)> {
+        let slot = self.pool.lease(cx, || async { Ok(()) }).await?;
+        let instances = self.engine.instances();
+        let closed = |_| Error::new(ErrorKind::Unavailable, "wasm engine is shutting down");
+        let instance = match instances.clone().try_acquire_owned() {
+            Ok(permit) => permit,
+            Err(TryAcquireError::Closed) => return Err(closed(())),
+            Err(TryAcquireError::NoPermits) if cx.handle::<HoldsInstance>().is_some() => {
+                return Err(Error::new(
+                    ErrorKind::Unavailable,
+                    format!(
+                        "re-entrant call to {} would deadlock: all {} WASM instances \
+                         (wasm.max_instances) are taken and its own call chain holds one",
+                        self.id,
+                        self.engine.max_instances()
+                    ),
+                ));
+            }
+            Err(TryAcquireError::NoPermits) => instances
+                .clone()
+                .acquire_owned()
+                .await
+                .map_err(|_| closed(()))?,
+        };
         Ok((slot, instance))
     }
 
@@ -163,6 +202,14 @@ impl Loaded {
             let text = c.to_string();
             MEMORY_GROWTH_FAILURES.iter().any(|f| text.contains(f))
         });
+        if e.chain().any(|c| c.to_string().contains(HOSTCALL_FUEL_EXHAUSTED)) {
+            let mb = self.limits.memory_mb();
+            return Error::internal(format!(
+                "{id}: {method} passed the host a value too large for its memory limit \
+                 (a byte list may hold {} MB under limits.max_memory_mb: {mb} MB)",
+                mb / BYTE_LIST_SHARE as u64
+            ));
+        }
         let message = match trap {
             _ if out_of_memory => format!(
                 "{id}: {method} exceeded its memory limit (limits.max_memory_mb: {} MB)",
@@ -192,6 +239,13 @@ impl Limits {
             0 => DEFAULT_MAX_MEMORY_MB,
             mb => mb as u64,
         }
+    }
+
+    /// The host memory one value crossing from the guest may take (wasmtime's hostcall
+    /// fuel): a byte list of [`BYTE_LIST_SHARE`]th of the memory limit.
+    pub(crate) fn hostcall_fuel(self) -> usize {
+        let limit = usize::try_from(self.memory_mb() << 20).unwrap_or(usize::MAX);
+        (limit / BYTE_LIST_SHARE).saturating_mul(std::mem::size_of::<Val>())
     }
 
     /// When a call starting now runs out of time (None: never).

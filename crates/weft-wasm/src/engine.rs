@@ -29,7 +29,7 @@ const TICK: Duration = Duration::from_millis(1);
 const KEEP_RESIDENT: usize = 2 << 20;
 
 /// Decommits gathered before one flush (each flush is a TLB shootdown).
-const DECOMMIT_BATCH: usize = 16;
+const DECOMMIT_BATCH: usize = 1;
 
 /// Engine settings (from `.wippy.yaml` `wasm.*`).
 #[derive(Clone, Debug)]
@@ -44,6 +44,7 @@ pub struct EngineConfig {
 pub(crate) struct WasmEngine {
     engine: Engine,
     instances: Arc<Semaphore>,
+    max_instances: u32,
     cache: CompileCache,
     /// Set when the engine is dropped: the ticker thread ends at its next tick.
     stop_ticker: Arc<AtomicBool>,
@@ -64,6 +65,7 @@ impl WasmEngine {
             cache: CompileCache::new(&engine, config.cache_dir.clone()),
             engine,
             instances: Arc::new(Semaphore::new(n as usize)),
+            max_instances: n,
             stop_ticker,
         }))
     }
@@ -76,6 +78,11 @@ impl WasmEngine {
     /// The semaphore in front of the pooling allocator.
     pub(crate) fn instances(&self) -> &Arc<Semaphore> {
         &self.instances
+    }
+
+    /// How many instances may be alive at once (`wasm.max_instances`).
+    pub(crate) fn max_instances(&self) -> u32 {
+        self.max_instances
     }
 
     /// Compiles a component, through the cache when there is one (a check only reads it).

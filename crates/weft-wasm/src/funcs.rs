@@ -4,11 +4,14 @@
 //! permission check (Wippy skips that check; weft does not). The WIT is shipped in
 //! `wit/wippy-runtime/funcs.wit`.
 
+use std::sync::Arc;
+
 use wasmtime::StoreContextMut;
 use wasmtime::component::Linker;
 use weft_core::{EntryId, Value};
 use weft_runtime::Runtime;
 
+use crate::call::HoldsInstance;
 use crate::store::StoreState;
 
 /// The interface name guests import.
@@ -44,7 +47,7 @@ fn start(
     input: Vec<u8>,
 ) -> impl Future<Output = Result<Vec<u8>, String>> + Send + 'static {
     let rt = store.data().rt.clone();
-    let cx = store.data().call.cx.clone();
+    let cx = store.data().call.cx.with_handle(Arc::new(HoldsInstance));
     async move {
         if EntryId::parse(&target).is_err() || !target.contains(':') {
             return Err(format!("invalid function target: {target}"));
