@@ -9,11 +9,11 @@ use std::sync::Arc;
 
 use mlua::Lua;
 use parking_lot::Mutex;
-use tokio::sync::mpsc::UnboundedReceiver;
+use tokio::sync::mpsc::{Receiver, UnboundedReceiver};
 use tokio::task::AbortHandle;
 use weft_core::{CallContext, Error, Result, Value};
 use weft_runtime::SendError;
-use weft_runtime::{Message, Proc};
+use weft_runtime::{Full, Message, Proc};
 
 use crate::chan::{Item, LuaChannel};
 use crate::{errors, frame};
@@ -28,7 +28,7 @@ pub struct RunState {
 /// A process' receiving side, set up on first use.
 struct ProcessIo {
     proc: Arc<Proc>,
-    mailbox: Option<UnboundedReceiver<Message>>,
+    mailbox: Option<Receiver<Message>>,
     events_rx: Option<UnboundedReceiver<weft_runtime::Event>>,
     inbox: LuaChannel,
     events: Option<LuaChannel>,
@@ -100,11 +100,8 @@ pub fn events(lua: &Lua) -> Result<LuaChannel> {
             let tx = ch.0.clone();
             io.proc.route_events(
                 Arc::new(move |event| match tx.try_send(Item::Event(event)) {
-                    Ok(()) => None,
-                    Err(SendError::Closed(Item::Event(e)) | SendError::Full(Item::Event(e))) => {
-                        Some(e)
-                    }
-                    Err(_) => None,
+                    Err(SendError::Full(_)) => Err(Full),
+                    Ok(()) | Err(SendError::Closed(_)) => Ok(()),
                 }),
                 rx,
             );
@@ -115,7 +112,8 @@ pub fn events(lua: &Lua) -> Result<LuaChannel> {
 }
 
 /// A channel receiving the messages of `topic` (raw values, or Message objects). A new
-/// subscription to a topic replaces (and closes) the previous one.
+/// subscription to a topic replaces (and closes) the previous one. Like the inbox, it
+/// holds at most the host's `host.mailbox_size` unread messages.
 pub fn listen(lua: &Lua, topic: &str, as_message: bool) -> Result<LuaChannel> {
     if topic.is_empty() {
         return Err(Error::invalid("topic cannot be empty"));
@@ -124,7 +122,7 @@ pub fn listen(lua: &Lua, topic: &str, as_message: bool) -> Result<LuaChannel> {
         return Err(Error::invalid(format!("topic {topic:?} is reserved")));
     }
     with_io(lua, |io| {
-        let channel = LuaChannel::new(usize::MAX);
+        let channel = LuaChannel::new(io.proc.mailbox_size());
         let mut listeners = io.listeners.lock();
         listeners.retain(|l| {
             let same = l.topic == topic;
@@ -176,10 +174,10 @@ fn with_io<T>(lua: &Lua, f: impl FnOnce(&mut ProcessIo) -> Result<T>) -> Result<
             .take_receivers()
             .ok_or_else(|| Error::internal("the process' mailbox is already taken"))?;
         *io = Some(ProcessIo {
+            inbox: LuaChannel::new(proc.mailbox_size()),
             proc,
             mailbox: Some(receivers.mailbox),
             events_rx: Some(receivers.events),
-            inbox: LuaChannel::new(usize::MAX),
             events: None,
             listeners: Arc::default(),
         });
@@ -191,14 +189,16 @@ fn with_io<T>(lua: &Lua, f: impl FnOnce(&mut ProcessIo) -> Result<T>) -> Result<
 }
 
 /// Starts routing mailbox messages to listeners and the inbox (once): senders deliver
-/// straight into these channels, with no task in between.
+/// straight into these channels, with no task in between. A full channel (the process
+/// left `host.mailbox_size` messages unread there) refuses the message and the sender is
+/// told; a message for a channel the process closed is dropped.
 fn route_mailbox(io: &mut ProcessIo) {
     let Some(rx) = io.mailbox.take() else {
         return;
     };
     let inbox = io.inbox.0.clone();
     let listeners = io.listeners.clone();
-    let route = move |msg: Message| -> Option<Message> {
+    let route = move |msg: Message| -> std::result::Result<(), Full> {
         let target = listeners
             .lock()
             .iter()
@@ -209,10 +209,14 @@ fn route_mailbox(io: &mut ProcessIo) {
             Some((ch, false)) => ch.try_send(Item::Value(payload_value(&msg))),
             None => inbox.try_send(Item::Message(msg)),
         };
-        if sent.is_err() {
-            tracing::debug!(target: "weft::lua", "a message arrived for a closed channel");
+        match sent {
+            Ok(()) => Ok(()),
+            Err(SendError::Full(_)) => Err(Full),
+            Err(SendError::Closed(_)) => {
+                tracing::debug!(target: "weft::lua", "a message arrived for a closed channel");
+                Ok(())
+            }
         }
-        None
     };
     io.proc.route_messages(Arc::new(route), rx);
 }

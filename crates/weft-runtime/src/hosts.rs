@@ -1,7 +1,9 @@
 //! Kind handlers for the hosts: `process.host` and `terminal.host`.
 //!
-//! They are validated (their `host` settings and `lifecycle`); every process runs on the
-//! one tokio runtime, so `workers` and `queue_size` size nothing.
+//! They are validated (their `host` settings, their caps and `lifecycle`); every process
+//! runs on the one tokio runtime, so `workers` and `queue_size` size nothing. The caps
+//! (`host.max_processes`, `host.mailbox_size`, a terminal's `max_line_bytes`) are in
+//! `limits.rs`.
 
 use std::sync::Arc;
 
@@ -9,6 +11,7 @@ use serde::Deserialize;
 use weft_core::{BoxFuture, Error, Result};
 use weft_registry::{BootMode, Entry, KindHandler};
 
+use crate::limits::HostLimits;
 use crate::service_spec::Lifecycle;
 
 /// Accepts `process.host` and `terminal.host` entries after checking their fields.
@@ -42,6 +45,7 @@ impl KindHandler for HostHandler {
 
 fn check(entry: &Entry) -> Result<()> {
     Lifecycle::of(entry)?;
+    HostLimits::of(entry)?;
     if entry.kind != "process.host" {
         return Ok(());
     }

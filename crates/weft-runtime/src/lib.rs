@@ -3,7 +3,8 @@
 //! - [`Runtime`]: the handle every engine crate gets: function registry, entry store,
 //!   process factories and table, services, policies, config.
 //! - processes: [`ProcessFactory`], [`ProcessTable`] (spawn, messages, monitors, links,
-//!   events, the name registry, each with its permission check).
+//!   events, the name registry, each with its permission check), under the caps of
+//!   their host (`host.max_processes`, `host.mailbox_size`).
 //! - channels: Go-style [`Channel`]s and [`select`], never blocking a thread.
 //! - the terminal: [`Terminal`] (a context handle for CLI processes) and the
 //!   `terminal.host` that runs commands ([`run_command`]) and maps results to exit codes.
@@ -18,6 +19,7 @@
 
 mod channel;
 mod hosts;
+mod limits;
 mod pool;
 mod process;
 mod service_spec;
@@ -35,7 +37,7 @@ pub use channel::{Case, Channel, Selected, SendError, TryRecv, select};
 pub use hosts::HostHandler;
 pub use pool::{IDLE_TIMEOUT, Lease, Pool, PoolConfig, PoolKind};
 pub use process::{
-    Event, EventKind, Factories, Message, Pid, Proc, ProcessFactory, ProcessTable, Receivers,
+    Event, EventKind, Factories, Full, Message, Pid, Proc, ProcessFactory, ProcessTable, Receivers,
     Router, Spawn,
 };
 pub use service_spec::{

@@ -9,6 +9,10 @@
 //!
 //! A process is a tokio task: it never blocks a thread. When it ends, its monitors get an
 //! EXIT event; linked processes get LINK_DOWN if they trap links, else they fail too.
+//!
+//! A host runs at most `host.max_processes` processes and a mailbox holds at most
+//! `host.mailbox_size` unread messages (`limits.rs`): past either, the spawn or the send
+//! fails with RateLimited naming the cap; nothing is dropped silently and no sender waits.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -20,6 +24,7 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::task::AbortHandle;
 use weft_core::{Actor, BoxFuture, CallContext, EntryId, Error, ErrorKind, Result, Scope, Value};
 
+use crate::limits::{Host, Hosts, Ticket};
 use crate::terminal::new_pid;
 use crate::{Runtime, Terminal};
 
@@ -137,39 +142,74 @@ impl Spawn {
     }
 }
 
-/// Delivers an item straight to a process' engine-side channels; hands the item back
-/// when it could not be delivered.
-pub type Router<T> = Arc<dyn Fn(T) -> Option<T> + Send + Sync>;
+/// Delivers an item straight to a process' engine-side channels; [`Full`] when the
+/// channel it belongs in has no room (the sender is told, the item dropped). What a
+/// receiver closed may be dropped silently (`Ok`).
+pub type Router<T> = Arc<dyn Fn(T) -> std::result::Result<(), Full> + Send + Sync>;
+
+/// A [`Router`]'s answer when the receiving channel is full.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Full;
 
 /// Where items for a process go: queued until its engine installs a router.
 struct Inlet<T> {
-    queue: mpsc::UnboundedSender<T>,
+    queue: Queue<T>,
     router: RwLock<Option<Router<T>>>,
 }
 
+/// The queue of an [`Inlet`]: bounded for messages (`host.mailbox_size`), unbounded for
+/// events (the runtime makes them, at most one EXIT per process ended).
+enum Queue<T> {
+    Bounded(mpsc::Sender<T>),
+    Unbounded(mpsc::UnboundedSender<T>),
+}
+
+/// What became of a delivered item.
+#[derive(Debug, PartialEq, Eq)]
+enum Delivery {
+    Delivered,
+    Full,
+    Gone,
+}
+
 impl<T> Inlet<T> {
-    fn new(queue: mpsc::UnboundedSender<T>) -> Inlet<T> {
+    fn new(queue: Queue<T>) -> Inlet<T> {
         Inlet {
             queue,
             router: RwLock::new(None),
         }
     }
 
-    /// Delivers through the router if there is one, else queues. False if the process
-    /// is gone.
-    fn deliver(&self, item: T) -> bool {
+    /// Delivers through the router if there is one, else queues.
+    fn deliver(&self, item: T) -> Delivery {
         let router = self.router.read();
-        match router.as_ref() {
-            Some(route) => route(item).is_none(),
-            None => self.queue.send(item).is_ok(),
+        if let Some(route) = router.as_ref() {
+            return match route(item) {
+                Ok(()) => Delivery::Delivered,
+                Err(Full) => Delivery::Full,
+            };
+        }
+        match &self.queue {
+            Queue::Bounded(tx) => match tx.try_send(item) {
+                Ok(()) => Delivery::Delivered,
+                Err(mpsc::error::TrySendError::Full(_)) => Delivery::Full,
+                Err(mpsc::error::TrySendError::Closed(_)) => Delivery::Gone,
+            },
+            Queue::Unbounded(tx) => match tx.send(item) {
+                Ok(()) => Delivery::Delivered,
+                Err(_) => Delivery::Gone,
+            },
         }
     }
 
-    /// Drains what was queued through `router`, then routes every later item directly.
-    fn install(&self, router: Router<T>, mut queued: mpsc::UnboundedReceiver<T>) {
+    /// Drains what was queued (`next` yields it in order) through `router`, then routes
+    /// every later item directly.
+    fn install(&self, router: Router<T>, mut next: impl FnMut() -> Option<T>) {
         let mut slot = self.router.write();
-        while let Ok(item) = queued.try_recv() {
-            let _ = router(item);
+        while let Some(item) = next() {
+            if router(item).is_err() {
+                tracing::debug!(target: "weft::process", "a queued item found its channel full");
+            }
         }
         *slot = Some(router);
     }
@@ -179,6 +219,9 @@ impl<T> Inlet<T> {
 pub struct Proc {
     pid: Pid,
     entry: EntryId,
+    host: Arc<Host>,
+    /// Its place on the host, freed when it finishes (or, failing that, when dropped).
+    ticket: Mutex<Option<Ticket>>,
     mailbox: Inlet<Message>,
     events: Inlet<Event>,
     receivers: Mutex<Option<Receivers>>,
@@ -190,8 +233,9 @@ pub struct Proc {
 
 /// The receiving ends of a process' mailbox and events, taken once by its engine.
 pub struct Receivers {
-    /// Messages sent to the process, in order per sender.
-    pub mailbox: mpsc::UnboundedReceiver<Message>,
+    /// Messages sent to the process, in order per sender (at most
+    /// [`Proc::mailbox_size`] unread).
+    pub mailbox: mpsc::Receiver<Message>,
     /// Lifecycle events (queued until the process reads them).
     pub events: mpsc::UnboundedReceiver<Event>,
 }
@@ -215,6 +259,12 @@ impl Proc {
         &self.entry
     }
 
+    /// The most unread messages its mailbox holds (its host's `host.mailbox_size`); an
+    /// engine routing messages into channels of its own bounds each of them by this.
+    pub fn mailbox_size(&self) -> usize {
+        self.host.limits.mailbox_size
+    }
+
     /// Takes the mailbox and events receivers (once; `None` afterwards).
     pub fn take_receivers(&self) -> Option<Receivers> {
         self.receivers.lock().take()
@@ -222,17 +272,13 @@ impl Proc {
 
     /// Routes messages straight to the engine from now on, after draining `queued` (the
     /// receiver from [`take_receivers`](Self::take_receivers)) in order.
-    pub fn route_messages(
-        &self,
-        router: Router<Message>,
-        queued: mpsc::UnboundedReceiver<Message>,
-    ) {
-        self.mailbox.install(router, queued);
+    pub fn route_messages(&self, router: Router<Message>, mut queued: mpsc::Receiver<Message>) {
+        self.mailbox.install(router, || queued.try_recv().ok());
     }
 
     /// Routes events straight to the engine from now on, after draining `queued`.
-    pub fn route_events(&self, router: Router<Event>, queued: mpsc::UnboundedReceiver<Event>) {
-        self.events.install(router, queued);
+    pub fn route_events(&self, router: Router<Event>, mut queued: mpsc::UnboundedReceiver<Event>) {
+        self.events.install(router, || queued.try_recv().ok());
     }
 
     /// Whether LINK_DOWN is delivered as an event instead of failing this process.
@@ -251,12 +297,18 @@ impl Proc {
 pub struct ProcessTable {
     procs: RwLock<HashMap<Pid, Arc<Proc>>>,
     names: RwLock<HashMap<String, Pid>>,
+    hosts: Hosts,
 }
 
 impl ProcessTable {
     /// How many processes are alive.
     pub fn len(&self) -> usize {
         self.procs.read().len()
+    }
+
+    /// How many processes run on the host `id` (what `host.max_processes` bounds).
+    pub fn running_on(&self, id: &str) -> usize {
+        self.hosts.live(id)
     }
 
     /// True when no process is alive.
@@ -342,20 +394,23 @@ impl ProcessTable {
             .factories
             .get(&req.entry)
             .ok_or_else(|| Error::not_found(format!("process entry not found: {}", req.entry)))?;
-        match rt.registry.get(&req.host) {
-            Some(h) if h.kind == "process.host" || h.kind == "terminal.host" => {}
+        let host = match rt.registry.get(&req.host) {
+            Some(h) if h.kind == "process.host" || h.kind == "terminal.host" => h,
             _ => return Err(Error::not_found(format!("host not found: {}", req.host))),
-        }
+        };
         let runtime = tokio::runtime::Handle::try_current()
             .map_err(|_| Error::internal("processes need a running tokio runtime"))?;
+        let (host, ticket) = self.hosts.admit(&host)?;
         let pid: Pid = new_pid(&req.host).into();
-        let (mailbox, mailbox_rx) = mpsc::unbounded_channel();
+        let (mailbox, mailbox_rx) = mpsc::channel(host.limits.mailbox_size);
         let (events, events_rx) = mpsc::unbounded_channel();
         let proc = Arc::new(Proc {
             pid: pid.clone(),
             entry: entry.clone(),
-            mailbox: Inlet::new(mailbox),
-            events: Inlet::new(events),
+            host,
+            ticket: Mutex::new(Some(ticket)),
+            mailbox: Inlet::new(Queue::Bounded(mailbox)),
+            events: Inlet::new(Queue::Unbounded(events)),
             receivers: Mutex::new(Some(Receivers {
                 mailbox: mailbox_rx,
                 events: events_rx,
@@ -396,11 +451,10 @@ impl ProcessTable {
         if let Some(scope) = req.scope {
             child_cx = child_cx.with_scope(Some(scope));
         }
-        let rt2 = rt.clone();
-        let task_pid = pid.clone();
+        let ending = Ending(Some((rt.clone(), pid.clone())));
         let task = runtime.spawn(async move {
             let result = factory.run(child_cx, req.args).await;
-            rt2.processes.finish(&task_pid, result);
+            ending.finish(result);
         });
         *proc.task.lock() = Some(task.abort_handle());
         Ok(pid)
@@ -421,15 +475,22 @@ impl ProcessTable {
             .resolve(dest)
             .ok_or_else(|| Error::not_found(format!("process not found: {dest}")))?;
         cx.check("process.send", &proc.pid)?;
-        let delivered = proc.mailbox.deliver(Message {
+        let delivery = proc.mailbox.deliver(Message {
             topic: topic.to_string(),
             payload,
             from: cx.pid().map(Pid::from),
         });
-        if delivered {
-            Ok(())
-        } else {
-            Err(Error::not_found(format!("process not found: {dest}")))
+        match delivery {
+            Delivery::Delivered => Ok(()),
+            Delivery::Full => Err(Error::new(
+                ErrorKind::RateLimited,
+                format!(
+                    "mailbox of {} is full (host.mailbox_size: {} on {})",
+                    proc.pid, proc.host.limits.mailbox_size, proc.host.id
+                ),
+            )
+            .with_retryable(Some(true))),
+            Delivery::Gone => Err(Error::not_found(format!("process not found: {dest}"))),
         }
     }
 
@@ -551,6 +612,8 @@ impl ProcessTable {
         if proc.done.swap(true, Ordering::SeqCst) {
             return;
         }
+        // Its place on the host is free before anyone hears of the end.
+        drop(proc.ticket.lock().take());
         let relations = std::mem::take(&mut *proc.relations.lock());
         {
             let mut names = self.names.write();
@@ -604,12 +667,14 @@ impl ProcessTable {
         }
     }
 
-    /// Aborts a process' task and finishes it with `error`.
+    /// Finishes a process with `error` and aborts its task (finished first, so the task's
+    /// [`Ending`] finds it finished and `error` is its result).
     fn kill(&self, proc: &Arc<Proc>, error: Error) {
-        if let Some(task) = proc.task.lock().take() {
+        let task = proc.task.lock().take();
+        self.finish(&proc.pid, Err(error));
+        if let Some(task) = task {
             task.abort();
         }
-        self.finish(&proc.pid, Err(error));
     }
 
     fn live(&self, dest: &str) -> Result<Arc<Proc>> {
@@ -626,5 +691,32 @@ impl ProcessTable {
         let target = self.live(dest)?;
         cx.check(action, &target.pid)?;
         Ok((me, target))
+    }
+}
+
+/// Finishes a process whatever becomes of its task: with the body's result, or, when the
+/// task is dropped without one (a panic, the runtime shutting down), with an Internal
+/// error, so the table, the host's count and the monitors never wait for it forever.
+struct Ending(Option<(Arc<Runtime>, Pid)>);
+
+impl Ending {
+    /// The body returned `result`.
+    fn finish(mut self, result: Result<Value>) {
+        if let Some((rt, pid)) = self.0.take() {
+            rt.processes.finish(&pid, result);
+        }
+    }
+}
+
+impl Drop for Ending {
+    fn drop(&mut self) {
+        if let Some((rt, pid)) = self.0.take() {
+            let why = if std::thread::panicking() {
+                "process panicked"
+            } else {
+                "process ended without a result"
+            };
+            rt.processes.finish(&pid, Err(Error::internal(why)));
+        }
     }
 }

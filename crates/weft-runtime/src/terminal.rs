@@ -8,6 +8,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use weft_core::{EntryId, Error, Result, Value};
 use weft_registry::Registry;
 
+use crate::limits::HostLimits;
 use crate::{Runtime, Spawn, Terminal};
 
 /// A CLI command: a `process.*` entry with `meta.command.name`.
@@ -76,7 +77,8 @@ pub fn terminal_host(registry: &Registry, wanted: Option<&str>) -> Result<EntryI
 
 /// Runs the command `name` with `args` on the terminal host and returns the exit code.
 ///
-/// The process gets the terminal (stdio and args) and a pid on the host. A string result
+/// The process gets the terminal (stdio and args, its lines capped by the host's
+/// `max_line_bytes`) and a pid on the host. A string result
 /// is printed to stdout; an error is printed to stderr and gives exit code 1, or the
 /// `exit_code` its details carry (a guest's `wasi:cli/exit`).
 pub async fn run_command(
@@ -94,6 +96,10 @@ pub async fn run_command(
             ))
         })?;
     let host = terminal_host(&rt.registry, host)?;
+    if let Some(entry) = rt.registry.get(host.as_str()) {
+        let limits = HostLimits::of(&entry)?;
+        terminal.limit_lines(limits.max_line_bytes, host.as_str());
+    }
     let args = terminal
         .args()
         .iter()
@@ -113,12 +119,14 @@ pub fn new_pid(host: &str) -> String {
 
 /// Prints a finished command's result as reference §6.4 says and returns its exit code.
 ///
-/// An error exits with 1, unless its details carry an integer `exit_code` (a WASM guest
-/// that called `wasi:cli/exit` with a non-zero status): then with that code.
+/// An error is written as the terminal shows diagnostics ([`Terminal::with_diagnostics`])
+/// and exits with 1, unless its details carry an integer `exit_code` (a WASM guest that
+/// called `wasi:cli/exit` with a non-zero status): then with that code.
 pub fn report(result: &Result<Value>, terminal: &Terminal) -> i32 {
     match result {
         Err(e) => {
             let text = collapse_repeated_prefix(&e.to_string());
+            let text = terminal.diagnostic(&text);
             let mut err = terminal.stderr().lock();
             let _ = writeln!(err, "{text}");
             let _ = err.flush();

@@ -1,13 +1,13 @@
 //! `io`: the terminal of a CLI process (reference §4.10). Outside a terminal frame every
 //! function returns `nil, "no terminal context"`.
 
-use std::io::{BufRead, Read, Write};
+use std::io::{Read, Write};
 use std::sync::Arc;
 
 use mlua::{Lua, MultiValue, Table, Value as LuaValue};
 use weft_runtime::Terminal;
 
-use crate::frame;
+use crate::{errors, frame};
 
 /// The plain-string error of `io` outside a terminal.
 const NO_TERMINAL: &str = "no terminal context";
@@ -86,22 +86,15 @@ pub fn module(lua: &Lua) -> mlua::Result<Table> {
                     LuaValue::String(lua.create_string(NO_TERMINAL)?),
                 ));
             };
-            let read = blocking(term, |t| {
-                let mut line = Vec::new();
-                t.stdin().lock().read_until(b'\n', &mut line)?;
-                Ok(line)
-            })
-            .await;
+            // At most the host's `max_line_bytes` are read; a longer line is an error
+            // object (Invalid, naming the cap).
+            let read = blocking(term, |t| Ok(t.read_line())).await;
             match read {
-                Ok(line) if line.is_empty() => {
-                    Ok((LuaValue::Nil, LuaValue::String(lua.create_string("EOF")?)))
-                }
-                Ok(mut line) => {
-                    while matches!(line.last(), Some(b'\n' | b'\r')) {
-                        line.pop();
-                    }
+                Ok(Ok(None)) => Ok((LuaValue::Nil, LuaValue::String(lua.create_string("EOF")?))),
+                Ok(Ok(Some(line))) => {
                     Ok((LuaValue::String(lua.create_string(line)?), LuaValue::Nil))
                 }
+                Ok(Err(e)) => errors::fail(&lua, e),
                 Err(e) => Ok((LuaValue::Nil, LuaValue::String(lua.create_string(e)?))),
             }
         })?,
