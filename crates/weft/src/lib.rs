@@ -77,7 +77,8 @@ fn handlers(rt: &Arc<Runtime>, caps: &Capabilities) -> Vec<Arc<dyn KindHandler>>
 }
 
 /// The WASM engine settings: `wasm.max_instances` (default 256) and `wasm.cache_dir`
-/// (default `.weft/cache` in the app root; `""` turns the cache off).
+/// (relative to the app root; `""` turns the cache off; default: the user's cache
+/// directory, never the app's, see [`user_cache_dir`]).
 fn wasm_config(rt: &Runtime) -> EngineConfig {
     let max_instances = rt
         .config
@@ -92,10 +93,24 @@ fn wasm_config(rt: &Runtime) -> EngineConfig {
     {
         Some("") => None,
         Some(dir) => Some(rt.root.join(dir)),
-        None => Some(rt.root.join(".weft").join("cache")),
+        None => user_cache_dir(),
     };
     EngineConfig {
         max_instances,
         cache_dir,
     }
+}
+
+/// The default compile cache: `$XDG_CACHE_HOME/weft/wasm`, else `~/.cache/weft/wasm`,
+/// else none. A compiled file is native code that weft loads and runs, so the default
+/// is outside every app: an app that ships a file in its own folder named like a cache
+/// entry must not get it run.
+fn user_cache_dir() -> Option<std::path::PathBuf> {
+    let absolute = |var: &str| {
+        std::env::var_os(var)
+            .map(std::path::PathBuf::from)
+            .filter(|p| p.is_absolute())
+    };
+    let base = absolute("XDG_CACHE_HOME").or_else(|| absolute("HOME").map(|h| h.join(".cache")));
+    base.map(|b| b.join("weft").join("wasm"))
 }

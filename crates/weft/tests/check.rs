@@ -120,6 +120,12 @@ entries:
 #[test]
 fn check_writes_nothing_and_run_creates_what_the_app_asks_for() {
     let dir = creating_app();
+    // An app-local compile cache, so the check can be seen not to fill it.
+    std::fs::write(
+        dir.path().join(".wippy.yaml"),
+        "version: \"1.0\"\nwasm:\n  cache_dir: .weft/cache\n",
+    )
+    .unwrap();
     let before = tree(dir.path());
     let out = weft(dir.path(), &["check"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));

@@ -377,3 +377,40 @@ fn wasm_cli_example_greets_lists_and_reads_the_environment() {
         );
     }
 }
+
+#[test]
+fn the_compile_cache_lives_in_the_users_cache_directory_never_the_apps() {
+    let dir = app(&[(
+        "src/_index.yaml",
+        "namespace: t\nentries:\n  - {name: one, kind: function.wat, source: \"(module (func (export \\\"f\\\") (result i32) i32.const 1))\", method: f, wit: \"f: func() -> s32;\"}\n  - {name: cmd, kind: process.lua, source: \"return {main = function() return 0 end}\", method: main, meta: {command: {name: noop}}}\n  - {name: terminal, kind: terminal.host, lifecycle: {auto_start: true}}\n",
+    )]);
+    let home = tempfile::tempdir().unwrap();
+    let cached = |base: &Path| -> usize {
+        std::fs::read_dir(base.join("weft/wasm"))
+            .map(|d| d.count())
+            .unwrap_or(0)
+    };
+    // $XDG_CACHE_HOME first…
+    let xdg = home.path().join("xdg");
+    let xdg_text = xdg.to_str().unwrap();
+    let out = weft_env(
+        dir.path(),
+        &["run", "noop"],
+        &[("XDG_CACHE_HOME", xdg_text)],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(cached(&xdg), 1);
+    // …else ~/.cache.
+    let home_text = home.path().to_str().unwrap();
+    let out = weft_env(
+        dir.path(),
+        &["run", "noop"],
+        &[("HOME", home_text)],
+        &["XDG_CACHE_HOME"],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(cached(&home.path().join(".cache")), 1);
+    // Nothing in the app: a file the app ships where a cache would be is never read.
+    assert!(!dir.path().join(".weft").exists());
+}

@@ -128,6 +128,11 @@ fn a_fifo_or_device_wasm_path_fails_the_boot_at_once() {
 fn special_or_oversized_compile_cache_files_are_misses() {
     let index = "namespace: t\nentries:\n  - {name: one, kind: function.wat, source: \"(module (func (export \\\"f\\\") (result i32) i32.const 1))\", method: f, wit: \"f: func() -> s32;\"}\n  - {name: two, kind: function.wat, source: \"(module (func (export \\\"f\\\") (result i32) i32.const 2))\", method: f, wit: \"f: func() -> s32;\"}\n";
     let dir = app(index);
+    std::fs::write(
+        dir.path().join(".wippy.yaml"),
+        "version: \"1.0\"\nwasm:\n  cache_dir: .weft/cache\n",
+    )
+    .unwrap();
     assert_eq!(boot_and_call(dir.path(), "t:two"), Ok(Value::Int(2)));
     let cache = dir.path().join(".weft/cache");
     let mut files: Vec<_> = std::fs::read_dir(&cache)

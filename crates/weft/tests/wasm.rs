@@ -506,6 +506,12 @@ async fn the_wasi_http_transport_fails_the_boot_until_http_serves_it() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn compile_cache_is_used_and_survives_corruption() {
     let dir = app_dir(&index(""));
+    // An app-local cache, as an operator may configure one.
+    std::fs::write(
+        dir.path().join(".wippy.yaml"),
+        "version: \"1.0\"\nwasm:\n  cache_dir: .weft/cache\n",
+    )
+    .unwrap();
     let opts = LoadOptions {
         root: dir.path().to_path_buf(),
         ..LoadOptions::default()
