@@ -3,10 +3,10 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use weft_registry::{BootMode, BootOptions, LoadErrors, LoadOptions, Registry, load_app};
+use weft_registry::{BootMode, BootOptions, LoadOptions, Registry, load_app};
 use weft_runtime::{Runtime, Terminal};
 
-use crate::{Cli, Command, RunArgs};
+use crate::{Cli, Command, RunArgs, diag};
 
 /// Runs the CLI and returns the process exit code.
 pub async fn main(cli: Cli) -> i32 {
@@ -15,7 +15,7 @@ pub async fn main(cli: Cli) -> i32 {
         None => match std::env::current_dir() {
             Ok(dir) => dir,
             Err(e) => {
-                eprintln!("error: cannot read the current directory: {e}");
+                diag::error(format_args!("cannot read the current directory: {e}"));
                 return 1;
             }
         },
@@ -57,7 +57,7 @@ async fn check(opts: &LoadOptions, skip_unknown_kinds: bool) -> i32 {
 fn list(opts: &LoadOptions) -> i32 {
     let app = match load_app(opts) {
         Ok(app) => app,
-        Err(errors) => return report(&errors),
+        Err(errors) => return diag::report(&errors),
     };
     let registry = Registry::new();
     for entry in app.entries {
@@ -74,7 +74,11 @@ fn list(opts: &LoadOptions) -> i32 {
     println!("Available commands:");
     let width = commands.iter().map(|c| c.name.len()).max().unwrap_or(0);
     for c in commands {
-        println!("  {:width$}  {}  ({})", c.name, c.short, c.entry);
+        let (name, short) = (diag::one_line(&c.name), diag::one_line(&c.short));
+        println!(
+            "  {name:width$}  {short}  ({})",
+            diag::one_line(c.entry.as_str())
+        );
     }
     0
 }
@@ -88,11 +92,11 @@ async fn run_app(opts: &LoadOptions, run: &RunArgs, skip_unknown_kinds: bool) ->
         Ok(rt) => rt,
         Err(code) => return code,
     };
-    let term = Arc::new(Terminal::stdio(args.to_vec()));
+    let term = Arc::new(Terminal::stdio(args.to_vec()).with_diagnostics(diag::command_error));
     match weft_runtime::run_command(&rt, run.host.as_deref(), name, term).await {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("error: {e}");
+            diag::error(e);
             1
         }
     }
@@ -106,7 +110,7 @@ async fn serve(opts: &LoadOptions, skip_unknown_kinds: bool) -> i32 {
     let mut signals = match Signals::new() {
         Ok(signals) => signals,
         Err(e) => {
-            eprintln!("error: cannot listen for signals: {e}");
+            diag::error(format_args!("cannot listen for signals: {e}"));
             return 1;
         }
     };
@@ -126,7 +130,7 @@ async fn serve(opts: &LoadOptions, skip_unknown_kinds: bool) -> i32 {
             0
         }
         Err(e) => {
-            eprintln!("error: {e}");
+            diag::error(e);
             1
         }
     };
@@ -200,22 +204,9 @@ async fn start(
     };
     let booted = weft::boot_app(opts, &boot_opts)
         .await
-        .map_err(|e| report(&e))?;
+        .map_err(|e| diag::report(&e))?;
     for warning in &booted.warnings {
         tracing::warn!("{warning}");
     }
     Ok(booted.runtime)
-}
-
-/// Prints every load problem, one per line, and returns exit code 1.
-fn report(errors: &LoadErrors) -> i32 {
-    let n = errors.len();
-    eprintln!(
-        "error: the app failed to load ({n} problem{}):",
-        if n == 1 { "" } else { "s" }
-    );
-    for e in errors.iter() {
-        eprintln!("  {e}");
-    }
-    1
 }

@@ -1,9 +1,11 @@
 //! `weft`: load a Wippy-format app, check it, and run its commands.
 //!
 //! Errors are typed inside the crates; this is the edge where they are rendered for
-//! people: every problem of a load on its own line, then a non-zero exit.
+//! people (`diag`): every problem of a load on its own line, then a non-zero exit, with
+//! no control character from the app reaching the terminal raw, in them or in the logs.
 
 mod app;
+mod diag;
 
 /// mimalloc: calls allocate many small short-lived values (measured in docs/performance.md).
 #[global_allocator]
@@ -108,5 +110,6 @@ fn init_logging(verbose: u8, silent: bool, quiet_by_default: bool) {
         .with_writer(std::io::stderr)
         .with_ansi(ansi)
         .with_target(false)
+        .fmt_fields(diag::LogFields)
         .init();
 }
