@@ -19,17 +19,26 @@ const RECURSE: &str = r#"
       end}"#;
 
 /// Boots `entries` (and `config`, a `.wippy.yaml` body) with the guests' fs at `t:guests`.
-async fn boot(config: &str, entries: &str) -> (tempfile::TempDir, std::sync::Arc<weft_runtime::Runtime>) {
+async fn boot(
+    config: &str,
+    entries: &str,
+) -> (tempfile::TempDir, std::sync::Arc<weft_runtime::Runtime>) {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();
     std::fs::create_dir_all(root.join("src")).unwrap();
-    std::fs::write(root.join(".wippy.yaml"), format!("version: \"1.0\"\n{config}")).unwrap();
+    std::fs::write(
+        root.join(".wippy.yaml"),
+        format!("version: \"1.0\"\n{config}"),
+    )
+    .unwrap();
     let index = format!(
         "namespace: t\nentries:\n  - {{name: guests, kind: fs.directory, directory: {}}}\n{entries}",
         dist().display()
     );
     std::fs::write(root.join("src/_index.yaml"), index).unwrap();
-    let rt = boot_dir(root).await.unwrap_or_else(|e| panic!("boot failed:\n{e}"));
+    let rt = boot_dir(root)
+        .await
+        .unwrap_or_else(|e| panic!("boot failed:\n{e}"));
     (dir, rt)
 }
 
@@ -57,7 +66,10 @@ fn rec(n: i64, target: &str) -> Vec<Value> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn recursion_past_a_static_pool_fails_at_once() {
     let (_dir, rt) = boot("", &lua("f", "{type: static, workers: 2, size: 2}")).await;
-    assert_eq!(call(&rt, "t:f", rec(1, "t:f")).await.unwrap(), Value::Int(1));
+    assert_eq!(
+        call(&rt, "t:f", rec(1, "t:f")).await.unwrap(),
+        Value::Int(1)
+    );
     // Depth 3 needs a third slot of a pool of two, both held by its own chain.
     let err = call(&rt, "t:f", rec(2, "t:f")).await.unwrap_err();
     assert!(
@@ -67,13 +79,19 @@ async fn recursion_past_a_static_pool_fails_at_once() {
         "{err}"
     );
     // The pool is whole again afterwards.
-    assert_eq!(call(&rt, "t:f", rec(1, "t:f")).await.unwrap(), Value::Int(1));
+    assert_eq!(
+        call(&rt, "t:f", rec(1, "t:f")).await.unwrap(),
+        Value::Int(1)
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn recursion_past_the_default_pool_fails_at_once() {
     let (_dir, rt) = boot("", &lua("f", "{}")).await;
-    assert_eq!(call(&rt, "t:f", rec(99, "t:f")).await.unwrap(), Value::Int(99));
+    assert_eq!(
+        call(&rt, "t:f", rec(99, "t:f")).await.unwrap(),
+        Value::Int(99)
+    );
     let err = call(&rt, "t:f", rec(100, "t:f")).await.unwrap_err();
     assert!(err.to_string().contains("all 100 slots"), "{err}");
 }
@@ -82,7 +100,10 @@ async fn recursion_past_the_default_pool_fails_at_once() {
 async fn calls_nest_at_most_max_call_depth_deep() {
     let pool = "{type: lazy, max_size: 1000}";
     let (_dir, rt) = boot("", &lua("f", pool)).await;
-    assert_eq!(call(&rt, "t:f", rec(127, "t:f")).await.unwrap(), Value::Int(127));
+    assert_eq!(
+        call(&rt, "t:f", rec(127, "t:f")).await.unwrap(),
+        Value::Int(127)
+    );
     let err = call(&rt, "t:f", rec(128, "t:f")).await.unwrap_err();
     assert!(
         err.to_string()
@@ -90,10 +111,17 @@ async fn calls_nest_at_most_max_call_depth_deep() {
         "{err}"
     );
     let (_dir, rt) = boot("functions:\n  max_call_depth: 5\n", &lua("f", pool)).await;
-    assert_eq!(call(&rt, "t:f", rec(4, "t:f")).await.unwrap(), Value::Int(4));
+    assert_eq!(
+        call(&rt, "t:f", rec(4, "t:f")).await.unwrap(),
+        Value::Int(4)
+    );
     let err = call(&rt, "t:f", rec(5, "t:f")).await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Internal);
-    assert!(err.to_string().contains("past functions.max_call_depth (5)"), "{err}");
+    assert!(
+        err.to_string()
+            .contains("past functions.max_call_depth (5)"),
+        "{err}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

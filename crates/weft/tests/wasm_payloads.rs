@@ -33,7 +33,11 @@ async fn echo(rt: &Runtime, id: &str, len: usize) -> weft_core::Result<usize> {
     let data: Vec<u8> = (0..len).map(|i| b'a' + (i % 26) as u8).collect();
     let out = rt
         .functions
-        .call(&rt.root_context(), id, vec![Value::Str(data.clone().into())])
+        .call(
+            &rt.root_context(),
+            id,
+            vec![Value::Str(data.clone().into())],
+        )
         .await?;
     match out {
         Value::Str(back) if *back == *data => Ok(back.len()),
@@ -62,5 +66,9 @@ async fn strings_up_to_the_memory_limit_pass_both_ways() {
     // Two copies live in the guest (argument and result) within its 64 MiB.
     assert_eq!(echo(&rt, "t:string", 24 * MIB).await.unwrap(), 24 * MIB);
     let err = echo(&rt, "t:string", 80 * MIB).await.unwrap_err();
-    assert!(err.message().contains("exceeded its memory limit (limits.max_memory_mb: 64 MB)"), "{err}");
+    assert!(
+        err.message()
+            .contains("exceeded its memory limit (limits.max_memory_mb: 64 MB)"),
+        "{err}"
+    );
 }
