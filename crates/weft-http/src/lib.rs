@@ -1,0 +1,14 @@
+//! weft-http: the HTTP capability, below the engines.
+//!
+//! - [`canonical_header_name`]: Go's canonical form of header names, which Lua sees
+//!   (`X-Custom-Header`, `Www-Authenticate`), whatever case arrived on the wire.
+//!
+//! The crate grows to own the `http.*` kinds, the route table with Go ServeMux semantics,
+//! the server, the middleware and the outbound client with its policy (issue 12); the
+//! engines bind to it and it knows none of them.
+
+#![deny(missing_docs)]
+
+mod header;
+
+pub use header::canonical_header_name;
