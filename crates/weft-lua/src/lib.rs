@@ -326,7 +326,9 @@ impl LuaFunction {
         let call = async {
             let lease = runner
                 .pool
-                .lease(&cx, || Vm::build(&runner.rt, &runner.caps, &runner.script, &cx))
+                .lease(&cx, || {
+                    Vm::build(&runner.rt, &runner.caps, &runner.script, &cx)
+                })
                 .await
                 .map_err(|e| runner.unless_out_of_memory(e))?;
             let unfinished = Unfinished(Some(lease));

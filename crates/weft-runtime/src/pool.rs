@@ -372,10 +372,17 @@ mod tests {
     #[tokio::test]
     async fn leases_reuse_items_and_bound_concurrency() {
         let pool: Arc<Pool<u32>> = Pool::new(PoolKind::Lazy { max: 1 });
-        let first = pool.lease(&CallContext::default(), || async { Ok(7) }).await.unwrap();
+        let first = pool
+            .lease(&CallContext::default(), || async { Ok(7) })
+            .await
+            .unwrap();
         assert_eq!(*first, 7);
         let p2 = pool.clone();
-        let second = tokio::spawn(async move { *p2.lease(&CallContext::default(), || async { Ok(9) }).await.unwrap() });
+        let second = tokio::spawn(async move {
+            *p2.lease(&CallContext::default(), || async { Ok(9) })
+                .await
+                .unwrap()
+        });
         tokio::task::yield_now().await;
         assert!(!second.is_finished());
         drop(first);
@@ -390,8 +397,14 @@ mod tests {
             workers: 1,
             queue: 0,
         });
-        let _held = pool.lease(&CallContext::default(), || async { Ok(1) }).await.unwrap();
-        let err = match pool.lease(&CallContext::default(), || async { Ok(2) }).await {
+        let _held = pool
+            .lease(&CallContext::default(), || async { Ok(1) })
+            .await
+            .unwrap();
+        let err = match pool
+            .lease(&CallContext::default(), || async { Ok(2) })
+            .await
+        {
             Err(e) => e,
             Ok(_) => panic!("expected a full queue"),
         };
@@ -414,7 +427,10 @@ mod tests {
             Ok(_) => panic!("a third nested call must not wait for itself"),
         };
         assert_eq!(err.kind(), ErrorKind::Unavailable);
-        assert!(err.message().starts_with("re-entrant call to app:f would deadlock: all 2 slots"));
+        assert!(
+            err.message()
+                .starts_with("re-entrant call to app:f would deadlock: all 2 slots")
+        );
         // An unrelated caller still waits for a slot (and gets one when it frees).
         let p2 = pool.clone();
         let other = tokio::spawn(async move {
@@ -430,7 +446,10 @@ mod tests {
     #[tokio::test]
     async fn discarded_items_are_not_reused() {
         let pool: Arc<Pool<u32>> = Pool::new(PoolKind::Inline);
-        pool.lease(&CallContext::default(), || async { Ok(1) }).await.unwrap().discard();
+        pool.lease(&CallContext::default(), || async { Ok(1) })
+            .await
+            .unwrap()
+            .discard();
         assert_eq!(pool.idle_count(), 0);
     }
 }

@@ -202,7 +202,9 @@ impl Loaded {
             let text = c.to_string();
             MEMORY_GROWTH_FAILURES.iter().any(|f| text.contains(f))
         });
-        if e.chain().any(|c| c.to_string().contains(HOSTCALL_FUEL_EXHAUSTED)) {
+        if e.chain()
+            .any(|c| c.to_string().contains(HOSTCALL_FUEL_EXHAUSTED))
+        {
             let mb = self.limits.memory_mb();
             return Error::internal(format!(
                 "{id}: {method} passed the host a value too large for its memory limit \
