@@ -26,7 +26,7 @@ pub fn canonical_header_name(name: &str) -> String {
 }
 
 /// A byte allowed in a header name (RFC 7230 `tchar`).
-fn is_token_byte(b: u8) -> bool {
+pub(crate) fn is_token_byte(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
 }
 

@@ -2,6 +2,8 @@
 //!
 //! - [`canonical_header_name`]: Go's canonical form of header names, which Lua sees
 //!   (`X-Custom-Header`, `Www-Authenticate`), whatever case arrived on the wire.
+//! - [`MuxBuilder`] / [`Mux`]: the route table with Go ServeMux semantics (routes,
+//!   static mounts, auto `OPTIONS`, 301/404/405), every conflict a [`MuxError`].
 //!
 //! The crate grows to own the `http.*` kinds, the route table with Go ServeMux semantics,
 //! the server, the middleware and the outbound client with its policy (issue 12); the
@@ -10,5 +12,7 @@
 #![deny(missing_docs)]
 
 mod header;
+mod mux;
 
 pub use header::canonical_header_name;
+pub use mux::{Allow, Match, Mux, MuxBuilder, MuxError, Params, Router};
