@@ -10,11 +10,15 @@
 //! - raises a Timeout once the frame's deadline (the caller's, or the entry's
 //!   `limits.max_execution_ms`) has passed.
 //!
+//! The hook never yields inside mlua's own loop around an async Rust function
+//! ([`in_async_poller`]): that would lose the future's wake-up.
+//!
 //! Code inside one C function (a huge `string.rep`, `table.sort` without a Lua
 //! comparator) is not interrupted until it returns.
 
 use std::time::{Duration, Instant};
 
+use mlua::debug::Debug;
 use mlua::{HookTriggers, Lua, VmState};
 use parking_lot::Mutex;
 use weft_core::Error;
@@ -32,12 +36,12 @@ pub fn install(lua: &Lua) -> mlua::Result<()> {
     let last_yield = Mutex::new(Instant::now());
     lua.set_global_hook(
         HookTriggers::new().every_nth_instruction(CHECK_EVERY),
-        move |lua, _| {
+        move |lua, debug| {
             let now = Instant::now();
             // Yield first: code past its deadline that catches the error below must
             // still hand the thread back, so the call's own timeout can drop it.
             let mut last = last_yield.lock();
-            if now.duration_since(*last) >= SLICE {
+            if now.duration_since(*last) >= SLICE && !in_async_poller(debug) {
                 *last = now;
                 return Ok(VmState::Yield);
             }
@@ -52,4 +56,58 @@ pub fn install(lua: &Lua) -> mlua::Result<()> {
             Ok(VmState::Continue)
         },
     )
+}
+
+/// The chunk name of mlua's Lua loop around an async Rust function (it polls the future
+/// and yields a "pending" marker while the future is not ready).
+const ASYNC_POLLER: &str = "=__mlua_async_poll";
+
+/// Whether the hook fired inside mlua's async poller. A yield there would lose a wake-up:
+/// the future has registered the task's waker, the hook's yield makes the task poll
+/// again at once, and that poll resumes the poller only to yield "pending" without
+/// polling the future, so a wake that arrived in between was spent and the task sleeps
+/// forever. The poller yields by itself a few instructions later anyway.
+fn in_async_poller(debug: &Debug) -> bool {
+    debug.source().source.as_deref() == Some(ASYNC_POLLER)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A loop of async calls whose futures wake themselves and return Pending once (as
+    /// `tokio::task::yield_now` does): the hook's yields land inside mlua's poller now
+    /// and then. With a yield there the wake-up is lost and the loop never ends.
+    #[test]
+    fn hook_yields_never_lose_an_async_calls_wake_up() {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        runtime.spawn(async move {
+            let lua = Lua::new();
+            install(&lua).unwrap();
+            let yield_now = lua
+                .create_async_function(|_, ()| async {
+                    tokio::task::yield_now().await;
+                    Ok(())
+                })
+                .unwrap();
+            lua.globals().set("yield_now", yield_now).unwrap();
+            let run: mlua::Function = lua
+                .load("return function() for i = 1, 300000 do yield_now() end return true end")
+                .eval()
+                .unwrap();
+            let _ = tx.send(run.call_async::<bool>(()).await.unwrap());
+        });
+        let finished = rx.recv_timeout(std::time::Duration::from_secs(60));
+        runtime.shutdown_background();
+        assert_eq!(
+            finished,
+            Ok(true),
+            "the loop lost a wake-up and slept forever"
+        );
+    }
 }
