@@ -2,6 +2,8 @@
 //!
 //! - [`canonical_header_name`]: Go's canonical form of header names, which Lua sees
 //!   (`X-Custom-Header`, `Www-Authenticate`), whatever case arrived on the wire.
+//! - [`HttpClient`]: the outbound client (`http_client`), every check inside it through
+//!   `weft-net`'s one policy, redirect targets included.
 //! - [`MuxBuilder`] / [`Mux`]: the route table with Go ServeMux semantics (routes,
 //!   static mounts, auto `OPTIONS`, 301/404/405), every conflict a [`MuxError`].
 //!
@@ -11,8 +13,13 @@
 
 #![deny(missing_docs)]
 
+mod client;
 mod header;
 mod mux;
 
+pub use client::{
+    BasicAuth, BodyStream, DEFAULT_MAX_RESPONSE_BODY, DEFAULT_TIMEOUT, FilePart, HttpClient,
+    Request, Response, ResponseBody, TlsOptions, query_escape, query_unescape,
+};
 pub use header::canonical_header_name;
 pub use mux::{Allow, Match, Mux, MuxBuilder, MuxError, Params, Router};

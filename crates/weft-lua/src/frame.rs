@@ -45,6 +45,11 @@ pub fn env(lua: &Lua) -> mlua::Result<Arc<EnvRegistry>> {
     shared(lua, |shared| shared.caps.env.clone())
 }
 
+/// The outbound HTTP client of the VM.
+pub fn http(lua: &Lua) -> mlua::Result<Arc<weft_http::HttpClient>> {
+    shared(lua, |shared| shared.caps.http.clone())
+}
+
 fn shared<T>(lua: &Lua, f: impl FnOnce(&Shared) -> T) -> mlua::Result<T> {
     match lua.app_data_ref::<Shared>() {
         Some(shared) => Ok(f(&shared)),
@@ -115,6 +120,7 @@ mod tests {
         let lua = Lua::new();
         let caps = Capabilities {
             env: Arc::new(EnvRegistry::new(PathBuf::from("."))),
+            http: Arc::new(weft_http::HttpClient::new()),
         };
         install(&lua, Weak::new(), caps);
         let err = runtime(&lua).map(drop).unwrap_err();
@@ -124,6 +130,7 @@ mod tests {
             "{err}"
         );
         assert!(env(&lua).is_ok());
+        assert!(http(&lua).is_ok());
         assert!(current(&lua).strict());
     }
 
@@ -132,5 +139,6 @@ mod tests {
         let lua = Lua::new();
         assert_eq!(kind(runtime(&lua)), ErrorKind::Internal);
         assert_eq!(kind(env(&lua)), ErrorKind::Internal);
+        assert_eq!(kind(http(&lua)), ErrorKind::Internal);
     }
 }

@@ -44,6 +44,8 @@ use crate::vm::{Script, Vm};
 pub struct Capabilities {
     /// The env variables behind the `env` module.
     pub env: Arc<weft_env::EnvRegistry>,
+    /// The outbound HTTP client (the runtime's one pool) behind `http_client`.
+    pub http: Arc<weft_http::HttpClient>,
 }
 
 /// The kind handler for Lua entries; cheap to clone.

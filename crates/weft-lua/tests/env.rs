@@ -78,7 +78,13 @@ async fn boot_dir(
     let rt = Runtime::new(app.root.clone(), app.config.clone());
     let env = Arc::new(EnvRegistry::new(app.root.clone()));
     let handlers: Vec<Arc<dyn KindHandler>> = vec![
-        Arc::new(LuaEngine::new(&rt, Capabilities { env: env.clone() })),
+        Arc::new(LuaEngine::new(
+            &rt,
+            Capabilities {
+                env: env.clone(),
+                http: Arc::new(weft_http::HttpClient::new()),
+            },
+        )),
         Arc::new(EnvHandler::new(&env)),
     ];
     boot(&app, &rt.registry, &handlers, &BootOptions::default()).await?;

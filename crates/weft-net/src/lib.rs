@@ -4,7 +4,9 @@
 //!   `socket.resolve` on a name ([`check_resolve`]).
 //! - Outgoing HTTP: `http_client.request` on the URL and, for a target that is loopback,
 //!   private, link-local or unspecified (a literal IP, or any address its host resolves
-//!   to), `http_client.private_ip` on that address ([`check_http_request`]).
+//!   to), `http_client.private_ip` on that address ([`check_http_request`]); for the
+//!   `http_client`, also `http_client.unix_socket` and `http_client.insecure_tls`, in
+//!   Wippy's order ([`check_http_target`]).
 //!
 //! Each check runs in the caller's [`CallContext`] and fails with PermissionDenied
 //! before anything is sent. The HTTP check resolves the host once and the client
@@ -50,6 +52,43 @@ pub fn check_resolve(cx: &CallContext, name: &str) -> Result<()> {
 /// fails on its own, with nothing reached).
 pub async fn check_http_request(cx: &CallContext, uri: &http::Uri) -> Result<()> {
     cx.check("http_client.request", &uri.to_string())?;
+    check_private_ip(cx, uri).await
+}
+
+/// What the policy looks at in one outgoing HTTP request of the `http_client` (the
+/// first one, or a redirect target).
+#[derive(Clone, Copy, Debug)]
+pub struct HttpTarget<'a> {
+    /// The URL as the caller wrote it (the resource of `http_client.request`).
+    pub url: &'a str,
+    /// The same URL, parsed.
+    pub uri: &'a http::Uri,
+    /// The unix socket the request is sent over, if any.
+    pub unix_socket: Option<&'a str>,
+    /// Whether the server's certificate goes unverified.
+    pub insecure_tls: bool,
+}
+
+/// Checks an `http_client` request in Wippy's order: `http_client.unix_socket` on the
+/// socket path (when one is used), `http_client.insecure_tls` on the URL (when
+/// verification is off), `http_client.request` on the URL, then, unless the request
+/// goes over a unix socket, `http_client.private_ip` as [`check_http_request`] does.
+pub async fn check_http_target(cx: &CallContext, target: HttpTarget<'_>) -> Result<()> {
+    if let Some(path) = target.unix_socket {
+        cx.check("http_client.unix_socket", path)?;
+    }
+    if target.insecure_tls {
+        cx.check("http_client.insecure_tls", target.url)?;
+    }
+    cx.check("http_client.request", target.url)?;
+    if target.unix_socket.is_some() {
+        return Ok(());
+    }
+    check_private_ip(cx, target.uri).await
+}
+
+/// `http_client.private_ip` on every private address `uri`'s host is or resolves to.
+async fn check_private_ip(cx: &CallContext, uri: &http::Uri) -> Result<()> {
     let Some(host) = uri.host() else {
         return Err(Error::invalid(format!("URL has no host: {uri}")));
     };
@@ -164,9 +203,104 @@ mod tests {
             "not allowed: http_client.request on http://127.0.0.1:9/x"
         );
         let relative: http::Uri = "/x".parse().unwrap();
+        let err = check_http_target(
+            &CallContext::root(false),
+            HttpTarget {
+                url: "/x",
+                uri: &relative,
+                unix_socket: None,
+                insecure_tls: false,
+            },
+        )
+        .await
+        .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Invalid);
         let err = check_http_request(&CallContext::root(false), &relative)
             .await
             .unwrap_err();
         assert_eq!(err.kind(), ErrorKind::Invalid);
+    }
+
+    #[tokio::test]
+    async fn http_targets_are_checked_in_wippys_order() {
+        /// Denies the actions listed, allows the rest.
+        struct Deny(Vec<&'static str>, weft_core::EntryId);
+        impl weft_core::Policy for Deny {
+            fn id(&self) -> &weft_core::EntryId {
+                &self.1
+            }
+            fn evaluate(
+                &self,
+                _: &Actor,
+                action: &str,
+                _: &str,
+                _: Option<&Map>,
+            ) -> weft_core::Decision {
+                if self.0.contains(&action) {
+                    weft_core::Decision::Deny
+                } else {
+                    weft_core::Decision::Allow
+                }
+            }
+        }
+        let denying = |actions: Vec<&'static str>| {
+            let policy: std::sync::Arc<dyn weft_core::Policy> =
+                std::sync::Arc::new(Deny(actions, weft_core::EntryId::new("t", "p")));
+            CallContext::root(false)
+                .with_actor(Some(Actor::new("eve", Map::new())))
+                .with_scope(Some(Scope::new([policy])))
+        };
+        let uri: http::Uri = "https://127.0.0.1:9/x".parse().unwrap();
+        let target = HttpTarget {
+            url: "https://127.0.0.1:9/x",
+            uri: &uri,
+            unix_socket: Some("/run/app.sock"),
+            insecure_tls: true,
+        };
+        let all = vec![
+            "http_client.unix_socket",
+            "http_client.insecure_tls",
+            "http_client.request",
+            "http_client.private_ip",
+        ];
+        let err = check_http_target(&denying(all.clone()), target)
+            .await
+            .unwrap_err();
+        assert_eq!(
+            err.message(),
+            "not allowed: http_client.unix_socket on /run/app.sock"
+        );
+        let err = check_http_target(&denying(all[1..].to_vec()), target)
+            .await
+            .unwrap_err();
+        assert_eq!(
+            err.message(),
+            "not allowed: http_client.insecure_tls on https://127.0.0.1:9/x"
+        );
+        let err = check_http_target(&denying(all[2..].to_vec()), target)
+            .await
+            .unwrap_err();
+        assert_eq!(
+            err.message(),
+            "not allowed: http_client.request on https://127.0.0.1:9/x"
+        );
+        // Over a unix socket the private-IP check does not apply.
+        assert!(
+            check_http_target(&denying(all[3..].to_vec()), target)
+                .await
+                .is_ok()
+        );
+        let direct = HttpTarget {
+            unix_socket: None,
+            insecure_tls: false,
+            ..target
+        };
+        let err = check_http_target(&denying(all[3..].to_vec()), direct)
+            .await
+            .unwrap_err();
+        assert_eq!(
+            err.message(),
+            "not allowed: http_client.private_ip on 127.0.0.1"
+        );
     }
 }

@@ -32,6 +32,8 @@ pub struct Booted {
 struct Capabilities {
     env: Arc<EnvRegistry>,
     fs: Arc<FsRegistry>,
+    /// The outbound HTTP client: one connection pool for the whole runtime.
+    http: Arc<weft_http::HttpClient>,
 }
 
 /// Loads the app of `opts` and registers every entry with its engine; `boot_opts.mode`
@@ -42,6 +44,7 @@ pub async fn boot_app(opts: &LoadOptions, boot_opts: &BootOptions) -> Result<Boo
     let caps = Capabilities {
         env: Arc::new(EnvRegistry::new(app.root.clone())),
         fs: Arc::new(FsRegistry::new(app.root.clone())),
+        http: Arc::new(weft_http::HttpClient::new()),
     };
     let handlers = handlers(&runtime, &caps);
     let report = boot(&app, &runtime.registry, &handlers, boot_opts).await?;
@@ -60,6 +63,7 @@ pub async fn boot_app(opts: &LoadOptions, boot_opts: &BootOptions) -> Result<Boo
 fn handlers(rt: &Arc<Runtime>, caps: &Capabilities) -> Vec<Arc<dyn KindHandler>> {
     let lua = weft_lua::Capabilities {
         env: caps.env.clone(),
+        http: caps.http.clone(),
     };
     let wasm = weft_wasm::Capabilities {
         env: caps.env.clone(),

@@ -4,6 +4,7 @@
 mod ctx;
 mod env;
 mod funcs;
+mod http_client;
 mod io;
 mod json;
 mod logger;
@@ -11,6 +12,7 @@ mod os;
 mod process;
 mod registry;
 mod security;
+mod stream;
 mod time;
 mod timers;
 
@@ -19,7 +21,18 @@ use weft_core::Error;
 
 /// Modules weft provides.
 const AVAILABLE: &[&str] = &[
-    "ctx", "env", "funcs", "io", "json", "logger", "process", "registry", "security", "time",
+    "ctx",
+    "env",
+    "funcs",
+    "http_client",
+    "io",
+    "json",
+    "logger",
+    "process",
+    "registry",
+    "security",
+    "stream",
+    "time",
 ];
 
 /// Modules Wippy has that weft does not provide: listing one is a clear boot error.
@@ -39,7 +52,6 @@ const WIPPY_ONLY: &[&str] = &[
     "hash",
     "html",
     "http",
-    "http_client",
     "hub",
     "metrics",
     "ostime",
@@ -48,7 +60,6 @@ const WIPPY_ONLY: &[&str] = &[
     "queue",
     "sql",
     "store",
-    "stream",
     "system",
     "template",
     "text",
@@ -98,12 +109,14 @@ pub fn create(lua: &Lua, name: &str) -> mlua::Result<LuaValue> {
         "ctx" => LuaValue::Table(ctx::module(lua)?),
         "env" => LuaValue::Table(env::module(lua)?),
         "funcs" => LuaValue::Table(funcs::module(lua)?),
+        "http_client" => LuaValue::Table(http_client::module(lua)?),
         "io" => LuaValue::Table(io::module(lua)?),
         "json" => LuaValue::Table(json::module(lua)?),
         "logger" => logger::module(lua)?,
         "process" => LuaValue::Table(process::module(lua)?),
         "registry" => LuaValue::Table(registry::module(lua)?),
         "security" => LuaValue::Table(security::module(lua)?),
+        "stream" => LuaValue::Table(stream::module(lua)?),
         "time" => {
             let t = time::module(lua)?;
             timers::extend(lua, &t)?;

@@ -27,7 +27,13 @@ pub async fn boot_dir(root: &Path) -> Result<Arc<Runtime>, LoadErrors> {
     let rt = Runtime::new(app.root.clone(), app.config.clone());
     let env = Arc::new(EnvRegistry::new(app.root.clone()));
     let handlers: Vec<Arc<dyn KindHandler>> = vec![
-        Arc::new(LuaEngine::new(&rt, Capabilities { env: env.clone() })),
+        Arc::new(LuaEngine::new(
+            &rt,
+            Capabilities {
+                env: env.clone(),
+                http: Arc::new(weft_http::HttpClient::new()),
+            },
+        )),
         Arc::new(HostHandler),
         Arc::new(EnvHandler::new(&env)),
     ];
