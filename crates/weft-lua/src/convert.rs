@@ -3,7 +3,11 @@
 //! Nothing of a VM escapes: tables are copied recursively, error objects become
 //! [`Value::Error`], other userdata, functions and threads become their string form.
 //! A table with a positive sequence length is an array (elements `1..n`; other keys are
-//! dropped, as in Wippy); any other table is a map with stringified keys.
+//! dropped, as in Wippy); any other table is a map with stringified keys. A sparse
+//! table is a map too: Lua may report any border as its length, far beyond its entries
+//! (keys at 1, 2, 4, … 2^40 give 2^40), so an array whose holes outnumber its values
+//! twice over, past [`SPARSE_HOLES`] holes, is converted as a map instead: the work and
+//! memory of a copy stay proportional to the table's entries.
 
 use std::sync::Arc;
 
@@ -14,6 +18,12 @@ use crate::errors::{self, LuaError};
 
 /// How deep a table may nest before conversion fails (cycles end here too).
 pub const MAX_DEPTH: usize = 128;
+
+/// How many holes an array may have before it is checked for being sparse.
+pub const SPARSE_HOLES: usize = 64;
+
+/// The most items reserved up front for an array (its length is not trusted).
+const RESERVE_ITEMS: usize = 4096;
 
 /// Copies a Lua value into a [`Value`].
 pub fn to_value(v: &LuaValue) -> Result<Value, Error> {
@@ -64,21 +74,16 @@ fn convert_in(v: &LuaValue, depth: usize) -> Result<Value, Error> {
                     "table nested deeper than {MAX_DEPTH} levels (a cycle?)"
                 )));
             }
-            let len = t.raw_len();
-            if len > 0 {
-                let mut items = Vec::with_capacity(len);
-                for i in 1..=len {
-                    let item: LuaValue = t.raw_get(i).map_err(|e| errors::from_mlua(&e))?;
-                    items.push(convert_in(&item, depth + 1)?);
+            match sequence(t, depth)? {
+                Some(items) => Value::Array(Arc::new(items)),
+                None => {
+                    let mut map = Map::new();
+                    for pair in t.pairs::<LuaValue, LuaValue>() {
+                        let (k, item) = pair.map_err(|e| errors::from_mlua(&e))?;
+                        map.insert(key_string(&k), convert_in(&item, depth + 1)?);
+                    }
+                    Value::map(map)
                 }
-                Value::Array(Arc::new(items))
-            } else {
-                let mut map = Map::new();
-                for pair in t.pairs::<LuaValue, LuaValue>() {
-                    let (k, item) = pair.map_err(|e| errors::from_mlua(&e))?;
-                    map.insert(key_string(&k), convert_in(&item, depth + 1)?);
-                }
-                Value::map(map)
             }
         }
         LuaValue::UserData(ud) => match ud.borrow::<LuaError>() {
@@ -92,6 +97,29 @@ fn convert_in(v: &LuaValue, depth: usize) -> Result<Value, Error> {
                 .unwrap_or_else(|_| other.type_name().into()),
         ),
     })
+}
+
+/// The items `1..n` of a table whose length `n` is positive; `None` for a table to copy
+/// as a map (no length, or sparse: more than [`SPARSE_HOLES`] holes and twice as many
+/// holes as values so far, so the loop ends within about three times the entries).
+fn sequence(t: &mlua::Table, depth: usize) -> Result<Option<Vec<Value>>, Error> {
+    let len = t.raw_len();
+    if len == 0 {
+        return Ok(None);
+    }
+    let mut items = Vec::with_capacity(len.min(RESERVE_ITEMS));
+    let mut holes = 0usize;
+    for i in 1..=len {
+        let item: LuaValue = t.raw_get(i).map_err(|e| errors::from_mlua(&e))?;
+        if item.is_nil() {
+            holes += 1;
+            if holes > SPARSE_HOLES && holes > 2 * (i - holes) {
+                return Ok(None);
+            }
+        }
+        items.push(convert_in(&item, depth + 1)?);
+    }
+    Ok(Some(items))
 }
 
 /// A table key as a map key: strings as they are, numbers and booleans as text.
@@ -148,6 +176,45 @@ mod tests {
         let t: LuaValue = lua.load("local t = {} t.self = t return t").eval().unwrap();
         let err = to_value(&t).unwrap_err();
         assert!(err.message().contains("nested deeper"), "{err}");
+    }
+
+    /// A table `{0, [2] = 1, [4] = 2, …, [2^top] = top}` (plus `[math.maxinteger] = 0`):
+    /// built by one constructor, its keys all fit the hash part it is made with, so no
+    /// rehash moves them and Lua's border search doubles through them.
+    fn sparse(top: u32, max: bool) -> String {
+        let mut code = String::from("local t = {0");
+        for i in 1..=top {
+            code.push_str(&format!(", [1 << {i}] = {i}"));
+        }
+        if max {
+            code.push_str(", [math.maxinteger] = 0");
+        }
+        code + "} return t, #t"
+    }
+
+    #[test]
+    fn sparse_tables_are_maps_not_huge_arrays() {
+        // Found fuzzing Lua ⇄ Value (fuzz/, docs/robustness.md): Lua may report a border
+        // far beyond a table's entries (2^40 here, math.maxinteger with that key), and
+        // copying 1..n aborted on the allocation or ran out of memory.
+        let lua = Lua::new();
+        for (top, max, len) in [(40, false, 1i64 << 40), (62, true, i64::MAX)] {
+            let (t, n): (LuaValue, i64) = lua.load(sparse(top, max)).eval().unwrap();
+            assert_eq!(n, len, "Lua's length of the table");
+            let v = to_value(&t).unwrap();
+            let m = v.as_map().expect("a map");
+            assert_eq!(m.len(), top as usize + 1 + usize::from(max));
+            assert_eq!(m.get("2"), Some(&Value::Int(1)));
+        }
+        // Holes below the threshold keep the array (and its nils), as before.
+        let v = eval(&lua, "return {1, nil, 3}");
+        assert_eq!(
+            v,
+            Value::array(vec![Value::Int(1), Value::Nil, Value::Int(3)])
+        );
+        let (t, n): (LuaValue, i64) = lua.load(sparse(6, false)).eval().unwrap();
+        assert_eq!(n, 64);
+        assert_eq!(to_value(&t).unwrap().as_array().map(|a| a.len()), Some(64));
     }
 
     #[test]

@@ -17,6 +17,8 @@ mod chan;
 mod convert;
 mod errors;
 mod frame;
+#[doc(hidden)]
+pub mod fuzzing;
 mod imports;
 mod modules;
 mod pace;

@@ -25,6 +25,7 @@
 //! component  binary kind, core wrapping, export lookup       → signature
 //! signature  a core module's wit: snippet, parsed            → (none)
 //! profiles   imports: profiles and an entry's grants         → (none)
+//! fuzzing    hidden entry points of the fuzz targets (fuzz/) → convert
 //! convert    weft values to and from component values        → (none)
 //! ```
 
@@ -37,6 +38,8 @@ mod convert;
 mod engine;
 mod entry;
 mod funcs;
+#[doc(hidden)]
+pub mod fuzzing;
 mod guards;
 mod link;
 mod profiles;
