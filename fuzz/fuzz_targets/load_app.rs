@@ -5,8 +5,8 @@
 //! order: `src/_index.yaml`, `.wippy.yaml`, `src/sub/defs.json`, `wippy.lock`,
 //! `mods/a/_index.yaml` (a module a lock may point to) and CLI overrides (one per
 //! line). A missing part is a missing file. The app lives in a directory of its own on
-//! tmpfs, rewritten per input, with `src/hello.lua` and `mods/a/data.txt` for
-//! `file://` sources to find.
+//! tmpfs, rewritten per input and removed at exit, with `src/hello.lua` and
+//! `mods/a/data.txt` for `file://` sources to find.
 
 #![no_main]
 
@@ -30,8 +30,15 @@ static ROOT: LazyLock<PathBuf> = LazyLock::new(|| {
     }
     std::fs::write(root.join("src/hello.lua"), "return {}\n").expect("hello.lua");
     std::fs::write(root.join("mods/a/data.txt"), "data\n").expect("data.txt");
+    // SAFETY: registers a plain function; libFuzzer ends a run with exit(), which runs it.
+    unsafe { libc::atexit(remove_root) };
     root
 });
+
+/// Removes the app directory when the process exits.
+extern "C" fn remove_root() {
+    let _ = std::fs::remove_dir_all(&*ROOT);
+}
 
 /// The files the parts of the input become, in order.
 const FILES: [&str; 5] = [
