@@ -124,3 +124,28 @@ fn max_call_depth(config: &Config) -> u32 {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn max_call_depth_takes_a_positive_number_else_the_default() {
+        let depth = |v: Option<weft_core::Value>| {
+            let mut config = Config::default();
+            if let Some(v) = v {
+                config.set("functions.max_call_depth", v);
+            }
+            max_call_depth(&config)
+        };
+        assert_eq!(depth(None), weft_core::DEFAULT_MAX_CALL_DEPTH);
+        assert_eq!(depth(Some(weft_core::Value::Int(5))), 5);
+        for bad in [
+            weft_core::Value::Int(0),
+            weft_core::Value::Int(-3),
+            weft_core::Value::str("deep"),
+        ] {
+            assert_eq!(depth(Some(bad)), weft_core::DEFAULT_MAX_CALL_DEPTH);
+        }
+    }
+}

@@ -62,6 +62,17 @@ pub enum PoolKind {
     },
 }
 
+impl PoolKind {
+    /// How many calls may hold an item at once (`None`: no bound, an inline pool).
+    fn slots(self) -> Option<usize> {
+        match self {
+            PoolKind::Inline => None,
+            PoolKind::Lazy { max } | PoolKind::Adaptive { max } => Some(max.max(1)),
+            PoolKind::Static { workers, .. } => Some(workers.max(1)),
+        }
+    }
+}
+
 impl PoolConfig {
     /// Validates the config and resolves the pool (reference §2.1.1, with its messages).
     pub fn resolve(&self) -> Result<PoolKind> {
@@ -157,15 +168,10 @@ pub struct Lease<T> {
 impl<T: Send + 'static> Pool<T> {
     /// An empty pool of `kind`.
     pub fn new(kind: PoolKind) -> Arc<Pool<T>> {
-        let permits = match kind {
-            PoolKind::Inline => None,
-            PoolKind::Lazy { max } | PoolKind::Adaptive { max } => Some(max.max(1)),
-            PoolKind::Static { workers, .. } => Some(workers.max(1)),
-        };
         Arc::new(Pool {
             kind,
             idle: Mutex::new(Vec::new()),
-            permits: permits.map(|n| Arc::new(Semaphore::new(n))),
+            permits: kind.slots().map(|n| Arc::new(Semaphore::new(n))),
             waiting: AtomicUsize::new(0),
         })
     }
@@ -228,19 +234,10 @@ impl<T: Send + 'static> Pool<T> {
                     "re-entrant call to {entry} would deadlock: all {} slots of its pool are \
                      taken and its own call chain holds one (raise the pool size or call it \
                      without recursion)",
-                    self.slots()
+                    self.kind.slots().unwrap_or(usize::MAX)
                 ),
             )),
             _ => Ok(()),
-        }
-    }
-
-    /// How many calls may hold an item at once.
-    fn slots(&self) -> usize {
-        match self.kind {
-            PoolKind::Inline => usize::MAX,
-            PoolKind::Lazy { max } | PoolKind::Adaptive { max } => max.max(1),
-            PoolKind::Static { workers, .. } => workers.max(1),
         }
     }
 
