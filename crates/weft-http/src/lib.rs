@@ -14,12 +14,30 @@
 #![deny(missing_docs)]
 
 mod client;
+mod config;
+mod endpoint;
+mod exchange;
 mod header;
+mod kinds;
+mod middleware;
 mod mux;
+mod pipeline;
+mod server;
+mod static_files;
+mod tls;
 
 pub use client::{
     BasicAuth, BodyStream, DEFAULT_MAX_RESPONSE_BODY, DEFAULT_TIMEOUT, FilePart, HttpClient,
     Request, Response, ResponseBody, TlsOptions, query_escape, query_unescape,
 };
+pub use config::{EndpointConfig, RouterConfig, ServiceConfig, StaticConfig, Timeouts};
+pub use exchange::{BUFFER, BodyError, Exchange, WriteError};
 pub use header::canonical_header_name;
+pub use kinds::{HttpHandler, HttpServers};
+pub use middleware::{Layer, MiddlewareContext, Middlewares, option};
 pub use mux::{Allow, Match, Mux, MuxBuilder, MuxError, Params, Router};
+pub use pipeline::{
+    Body, BoxError, Handler, HttpRequest, HttpResponse, RequestFrame, RouteInfo, empty, full,
+    handler_fn, status_only, text_error,
+};
+pub use server::Server;

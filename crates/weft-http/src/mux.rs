@@ -108,6 +108,11 @@ enum Source {
 }
 
 impl<H> Mux<H> {
+    /// A table with no routes: every request is a 404.
+    pub fn empty() -> Self {
+        Mux::from_checked(Vec::new())
+    }
+
     /// What to do with a request: `method` as sent, `path` the request target's path as
     /// sent (still percent-encoded: segments are decoded one by one, so `%2F` never
     /// splits one), `query` its query, kept in a redirect's location.

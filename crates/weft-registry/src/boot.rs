@@ -30,6 +30,11 @@ pub trait KindHandler: Send + Sync {
     /// reject (any other Err). In [`BootMode::Check`] the handler validates and compiles
     /// as for a run, but runs no app code and writes nothing.
     fn apply(&self, entry: Arc<Entry>, mode: BootMode) -> BoxFuture<Result<(), Error>>;
+    /// Called once after every entry was accepted, for what is built from many entries
+    /// at once (a server's route table); each error names the entry it belongs to.
+    fn commit(&self, _mode: BootMode) -> Vec<(EntryId, Error)> {
+        Vec::new()
+    }
 }
 
 /// What a boot is for; every [`KindHandler`] gets it with each entry and decides in one
@@ -148,6 +153,16 @@ pub async fn boot(
         errors.push(LoadError::Unresolved(Box::new(EntryError { error, ..e })));
     }
 
+    if errors.is_empty() {
+        for handler in handlers {
+            for (id, error) in handler.commit(opts.mode) {
+                let entry = registry
+                    .get(id.as_str())
+                    .unwrap_or_else(|| Arc::new(Entry::new(id, "")));
+                errors.push(entry_error(&entry, error).into());
+            }
+        }
+    }
     if errors.is_empty() {
         Ok(report)
     } else {

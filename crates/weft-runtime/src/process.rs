@@ -298,9 +298,26 @@ pub struct ProcessTable {
     procs: RwLock<HashMap<Pid, Arc<Proc>>>,
     names: RwLock<HashMap<String, Pid>>,
     hosts: Hosts,
+    /// Kinds besides `process.host` and `terminal.host` whose entries host processes
+    /// (an `http.service` hosts its server and, later, its relays).
+    host_kinds: RwLock<Vec<&'static str>>,
 }
 
 impl ProcessTable {
+    /// Lets entries of `kind` host processes, as a capability that runs its own
+    /// processes asks (`http.service`).
+    pub fn add_host_kind(&self, kind: &'static str) {
+        let mut kinds = self.host_kinds.write();
+        if !kinds.contains(&kind) {
+            kinds.push(kind);
+        }
+    }
+
+    /// Whether entries of `kind` host processes.
+    pub fn is_host_kind(&self, kind: &str) -> bool {
+        matches!(kind, "process.host" | "terminal.host") || self.host_kinds.read().contains(&kind)
+    }
+
     /// How many processes are alive.
     pub fn len(&self) -> usize {
         self.procs.read().len()
@@ -395,7 +412,7 @@ impl ProcessTable {
             .get(&req.entry)
             .ok_or_else(|| Error::not_found(format!("process entry not found: {}", req.entry)))?;
         let host = match rt.registry.get(&req.host) {
-            Some(h) if h.kind == "process.host" || h.kind == "terminal.host" => h,
+            Some(h) if self.is_host_kind(&h.kind) => h,
             _ => return Err(Error::not_found(format!("host not found: {}", req.host))),
         };
         let runtime = tokio::runtime::Handle::try_current()

@@ -1,0 +1,121 @@
+//! The handler of an `http.endpoint` (reference §1.8): the function is called through the
+//! function registry with no arguments, the request reaching its direct callee only as
+//! an [`Exchange`]; what it did decides the response.
+//!
+//! The call runs on its own task so that a response can stream while it runs. The task
+//! ends with the response: a client that goes away (the response future or its body is
+//! dropped) aborts the call.
+
+use std::sync::{Arc, Weak};
+
+use http::{HeaderValue, StatusCode, header};
+use http_body_util::BodyExt;
+use tokio::sync::oneshot;
+use tokio::task::AbortHandle;
+use weft_core::{EntryId, Error, ErrorKind, Result, Value};
+use weft_runtime::Runtime;
+
+use crate::exchange::Exchange;
+use crate::pipeline::{
+    Handler, HttpRequest, HttpResponse, RequestFrame, RouteInfo, full, handler_fn, text_error,
+};
+
+/// The handler calling `func` for each request.
+pub(crate) fn endpoint_handler(rt: Weak<Runtime>, func: EntryId) -> Handler {
+    handler_fn(move |req| serve(rt.clone(), func.clone(), req))
+}
+
+/// Runs one request through the function.
+async fn serve(rt: Weak<Runtime>, func: EntryId, req: HttpRequest) -> HttpResponse {
+    let (parts, body) = req.into_parts();
+    let Some(frame) = parts.extensions.get::<RequestFrame>().cloned() else {
+        return text_error(StatusCode::INTERNAL_SERVER_ERROR, "Configuration error");
+    };
+    let route = parts.extensions.get::<RouteInfo>().cloned();
+    let (respond, response) = oneshot::channel();
+    let exchange = Arc::new(Exchange::new(
+        parts,
+        body,
+        frame.remote_addr,
+        route,
+        respond,
+    ));
+    let cx = frame.cx.with_handle(exchange.clone());
+    let task = tokio::spawn(async move {
+        let result = match Runtime::upgrade(&rt) {
+            Ok(rt) => rt.functions.call(&cx, func.as_str(), Vec::new()).await,
+            Err(e) => Err(e),
+        };
+        settle(&exchange, result).await;
+    });
+    let guard = Arc::new(AbortOnDrop(task.abort_handle()));
+    match response.await {
+        Ok(res) => res.map(|body| {
+            body.map_frame(move |frame| {
+                let _held = &guard;
+                frame
+            })
+            .boxed_unsync()
+        }),
+        Err(_) => text_error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "the handler ended without a response",
+        ),
+    }
+}
+
+/// Turns the call's outcome into the response (the 200 / 500 rules of §1.8).
+async fn settle(exchange: &Exchange, result: Result<Value>) {
+    if exchange.handled() {
+        // A call error after the response was started leaves the partial response.
+        if let Err(e) = &result {
+            tracing::debug!(error = %e, "endpoint failed after it answered");
+        }
+        exchange.finish().await;
+        return;
+    }
+    let response = match result {
+        Err(e) => error_response(&e),
+        Ok(Value::Nil) => text_error(StatusCode::INTERNAL_SERVER_ERROR, "no response sent"),
+        Ok(value) => value_response(&value),
+    };
+    exchange.respond(response).await;
+}
+
+/// A failed call: 504 for a deadline, else 500; the error's text, nothing internal.
+fn error_response(e: &Error) -> HttpResponse {
+    let status = match e.kind() {
+        ErrorKind::Timeout => StatusCode::GATEWAY_TIMEOUT,
+        _ => StatusCode::INTERNAL_SERVER_ERROR,
+    };
+    text_error(status, &e.to_string())
+}
+
+/// A value returned without writing, as JSON (Wippy sends an empty 200 here;
+/// docs/http.md says why weft sends the value).
+fn value_response(value: &Value) -> HttpResponse {
+    let body = match serde_json::to_vec(value) {
+        Ok(json) => json,
+        Err(e) => {
+            return text_error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                &format!("cannot encode the returned value as JSON: {e}"),
+            );
+        }
+    };
+    let mut res = http::Response::new(full(body));
+    res.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    res
+}
+
+/// Aborts a task when the last holder lets go.
+struct AbortOnDrop(AbortHandle);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}

@@ -1,0 +1,351 @@
+//! The `http.*` kinds and the state they fill ([`HttpServers`]), with the kind handler
+//! ([`HttpHandler`]).
+//!
+//! Entries are validated as they are applied (a router waits for its server, an endpoint
+//! for its router, a static mount for its server and its fs); the route tables are built
+//! once every entry is in ([`KindHandler::commit`]), so every conflict is reported at
+//! boot on the entry at fault, and each server swaps its new table in whole.
+//!
+//! An `http.service` becomes a supervised service whose process is the server itself,
+//! hosted by the service entry (so its pid is `{<service id>|…}` as in Wippy).
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Weak};
+
+use http::StatusCode;
+use parking_lot::Mutex;
+use weft_core::{BoxFuture, CallContext, EntryId, Error, Result, Value};
+use weft_fs::FsRegistry;
+use weft_registry::{BootMode, Entry, KindHandler};
+use weft_runtime::{Lifecycle, ProcessFactory, Runtime, ServiceSpec};
+
+use crate::config::{EndpointConfig, RouterConfig, ServiceConfig, StaticConfig};
+use crate::endpoint::endpoint_handler;
+use crate::middleware::{MiddlewareContext, Middlewares};
+use crate::mux::{MuxBuilder, MuxError, Params};
+use crate::pipeline::{RouteInfo, handler_fn, status_only};
+use crate::server::{Server, Target};
+use crate::static_files::static_handler;
+
+/// The HTTP servers of an app and the routing they serve.
+pub struct HttpServers {
+    rt: Weak<Runtime>,
+    fs: Arc<FsRegistry>,
+    middlewares: Middlewares,
+    state: Mutex<State>,
+}
+
+/// The applied entries, by id.
+#[derive(Default)]
+struct State {
+    servers: BTreeMap<EntryId, Arc<Server>>,
+    routers: BTreeMap<EntryId, RouterConfig>,
+    endpoints: BTreeMap<EntryId, EndpointConfig>,
+    statics: BTreeMap<EntryId, StaticConfig>,
+}
+
+impl HttpServers {
+    /// The HTTP capability of the runtime `rt`, serving files from `fs`.
+    pub fn new(rt: &Arc<Runtime>, fs: Arc<FsRegistry>) -> Arc<HttpServers> {
+        rt.processes.add_host_kind("http.service");
+        Arc::new(HttpServers {
+            rt: Arc::downgrade(rt),
+            fs,
+            middlewares: Middlewares::builtin(),
+            state: Mutex::new(State::default()),
+        })
+    }
+
+    /// The server `id`.
+    pub fn server(&self, id: &str) -> Option<Arc<Server>> {
+        self.state
+            .lock()
+            .servers
+            .values()
+            .find(|s| s.id().as_str() == id)
+            .cloned()
+    }
+
+    /// Validates and records one entry.
+    fn apply(&self, entry: &Entry, mode: BootMode) -> Result<()> {
+        match entry.kind.as_str() {
+            "http.service" => self.apply_service(entry, mode),
+            "http.router" => {
+                let router = RouterConfig::from_entry(entry)?;
+                self.require_server(&router.server)?;
+                self.middlewares
+                    .check(&router.middleware)
+                    .map_err(|e| e.in_field("middleware"))?;
+                self.middlewares
+                    .check(&router.post_middleware)
+                    .map_err(|e| e.in_field("post_middleware"))?;
+                self.state.lock().routers.insert(entry.id.clone(), router);
+                Ok(())
+            }
+            "http.endpoint" => {
+                let endpoint = EndpointConfig::from_entry(entry)?;
+                if !self.state.lock().routers.contains_key(&endpoint.router) {
+                    return Err(
+                        Error::not_found(format!("router not found: {}", endpoint.router))
+                            .in_field("meta.router"),
+                    );
+                }
+                self.state
+                    .lock()
+                    .endpoints
+                    .insert(entry.id.clone(), endpoint);
+                Ok(())
+            }
+            "http.static" => {
+                let mount = StaticConfig::from_entry(entry)?;
+                self.require_server(&mount.server)?;
+                let rt = Runtime::upgrade(&self.rt)?;
+                self.fs
+                    .get(&rt.system_context(), mount.fs.as_str())
+                    .map_err(|e| {
+                        Error::not_found(format!("filesystem not found: {} ({e})", mount.fs))
+                            .in_field("fs")
+                    })?;
+                self.middlewares
+                    .check(&mount.middleware)
+                    .map_err(|e| e.in_field("middleware"))?;
+                self.state.lock().statics.insert(entry.id.clone(), mount);
+                Ok(())
+            }
+            other => {
+                Err(Error::invalid(format!("unsupported entry kind: {other}")).in_field("kind"))
+            }
+        }
+    }
+
+    /// An `http.service`: its config, TLS and lifecycle checked; a supervised service
+    /// registered whose process is the server. In a run, a server that starts with the
+    /// app binds its address now, so that a taken port fails the boot.
+    fn apply_service(&self, entry: &Entry, mode: BootMode) -> Result<()> {
+        let config = ServiceConfig::from_entry(entry)?;
+        let lifecycle = Lifecycle::of(entry)?;
+        let rt = Runtime::upgrade(&self.rt)?;
+        let tls = match &config.tls {
+            Some(files) => {
+                Some(crate::tls::acceptor(files, &rt.root).map_err(|e| e.in_field("tls"))?)
+            }
+            None => None,
+        };
+        let server = Arc::new(Server::new(entry.id.clone(), config, tls));
+        if mode == BootMode::Run && lifecycle.auto_start {
+            server.bind_early().map_err(|e| e.in_field("addr"))?;
+        }
+        rt.factories.register(
+            entry.id.clone(),
+            Arc::new(ServerProcess {
+                server: server.clone(),
+                rt: self.rt.clone(),
+            }),
+        );
+        rt.services.register(ServiceSpec {
+            id: entry.id.clone(),
+            process: entry.id.clone(),
+            host: entry.id.clone(),
+            input: Vec::new(),
+            lifecycle,
+        });
+        self.state.lock().servers.insert(entry.id.clone(), server);
+        Ok(())
+    }
+
+    /// NotFound (boot retries) until the server `id` is applied.
+    fn require_server(&self, id: &EntryId) -> Result<()> {
+        if self.state.lock().servers.contains_key(id) {
+            Ok(())
+        } else {
+            Err(Error::not_found(format!("server not found: {id}")).in_field("meta.server"))
+        }
+    }
+
+    /// Builds every server's route table; each problem is reported on its entry.
+    fn build_all(&self) -> Vec<(EntryId, Error)> {
+        let state = self.state.lock();
+        let mut errors = Vec::new();
+        let cx = MiddlewareContext {
+            rt: self.rt.clone(),
+            fs: self.fs.clone(),
+        };
+        for (server_id, server) in &state.servers {
+            match self.build(&state, server_id, &cx) {
+                Ok(builder) => match builder.build() {
+                    Ok(mux) => server.set_mux(mux),
+                    Err(problems) => errors.extend(problems.into_iter().map(mux_error)),
+                },
+                Err(mut problems) => errors.append(&mut problems),
+            }
+        }
+        errors
+    }
+
+    /// The route table of one server: its routers' endpoints and its mounts.
+    fn build(
+        &self,
+        state: &State,
+        server_id: &EntryId,
+        cx: &MiddlewareContext,
+    ) -> std::result::Result<MuxBuilder<Target>, Vec<(EntryId, Error)>> {
+        let mut builder = MuxBuilder::new();
+        let mut errors = Vec::new();
+        for (router_id, router) in state.routers.iter().filter(|(_, r)| &r.server == server_id) {
+            let handle = builder.router(router_id.as_str(), router.prefix.clone());
+            for (endpoint_id, endpoint) in state
+                .endpoints
+                .iter()
+                .filter(|(_, e)| &e.router == router_id)
+            {
+                match self.route_target(router, endpoint_id, endpoint, cx) {
+                    Ok(target) => {
+                        builder.route(
+                            handle,
+                            endpoint_id.as_str(),
+                            endpoint.method.clone(),
+                            endpoint.path.clone(),
+                            target,
+                        );
+                    }
+                    Err((field, e)) => errors.push((router_id.clone(), e.in_field(field))),
+                }
+            }
+        }
+        for (mount_id, mount) in state.statics.iter().filter(|(_, s)| &s.server == server_id) {
+            match self.mount_target(mount, cx) {
+                Ok(target) => {
+                    builder.mount(mount_id.as_str(), mount.path.clone(), target);
+                }
+                Err(e) => errors.push((mount_id.clone(), e)),
+            }
+        }
+        if errors.is_empty() {
+            Ok(builder)
+        } else {
+            Err(errors)
+        }
+    }
+
+    /// An endpoint inside its router's chains; the error's field names the chain.
+    fn route_target(
+        &self,
+        router: &RouterConfig,
+        endpoint_id: &EntryId,
+        endpoint: &EndpointConfig,
+        cx: &MiddlewareContext,
+    ) -> std::result::Result<Target, (&'static str, Error)> {
+        let call = endpoint_handler(self.rt.clone(), endpoint.func.clone());
+        let post = self
+            .middlewares
+            .chain(&router.post_middleware, &router.post_options, cx, call)
+            .map_err(|e| {
+                (
+                    "post_middleware",
+                    e.context("failed to create post-match middleware"),
+                )
+            })?;
+        let handler = self
+            .middlewares
+            .chain(&router.middleware, &router.options, cx, post)
+            .map_err(|e| ("middleware", e))?;
+        let no_content = handler_fn(|_req| async { status_only(StatusCode::NO_CONTENT) });
+        let options = self
+            .middlewares
+            .chain(&router.middleware, &router.options, cx, no_content)
+            .map_err(|e| ("middleware", e))?;
+        let prefix = router.prefix.trim_end_matches('/');
+        Ok(Target::Route {
+            info: RouteInfo {
+                endpoint: endpoint_id.clone(),
+                func: endpoint.func.clone(),
+                pattern: format!("{} {prefix}{}", endpoint.method, endpoint.path).into(),
+                params: Params::default(),
+            },
+            handler,
+            options,
+        })
+    }
+
+    /// A static mount inside its middleware.
+    fn mount_target(&self, mount: &StaticConfig, cx: &MiddlewareContext) -> Result<Target> {
+        let rt = Runtime::upgrade(&self.rt)?;
+        let root = self
+            .fs
+            .get(&rt.system_context(), mount.fs.as_str())
+            .map_err(|e| e.in_field("fs"))?;
+        let files = static_handler(root, mount);
+        let handler = self
+            .middlewares
+            .chain(&mount.middleware, &mount.options, cx, files)
+            .map_err(|e| e.in_field("middleware"))?;
+        Ok(Target::Mount(handler))
+    }
+}
+
+/// A route-table problem, on the entry that owns the pattern at fault.
+fn mux_error(e: MuxError) -> (EntryId, Error) {
+    let (owner, field) = match &e {
+        MuxError::Invalid { owner, .. } | MuxError::Conflict { owner, .. } => (owner, "path"),
+        MuxError::Prefix { owner, .. } | MuxError::DuplicatePrefix { owner, .. } => {
+            (owner, "prefix")
+        }
+        MuxError::DuplicateMount { owner, .. } => (owner, "path"),
+    };
+    let id = EntryId::parse(owner).unwrap_or_else(|_| EntryId::resolve(owner, ""));
+    let kind_error = match &e {
+        MuxError::Conflict { .. } => Error::new(weft_core::ErrorKind::Conflict, e.to_string()),
+        MuxError::DuplicatePrefix { .. } | MuxError::DuplicateMount { .. } => {
+            Error::new(weft_core::ErrorKind::AlreadyExists, e.to_string())
+        }
+        _ => Error::invalid(e.to_string()),
+    };
+    (id, kind_error.in_field(field))
+}
+
+/// The process of an `http.service`: the server itself.
+struct ServerProcess {
+    server: Arc<Server>,
+    rt: Weak<Runtime>,
+}
+
+impl ProcessFactory for ServerProcess {
+    fn run(&self, cx: CallContext, _args: Vec<Value>) -> BoxFuture<Result<Value>> {
+        let server = self.server.clone();
+        let rt = self.rt.clone();
+        Box::pin(async move {
+            let rt = Runtime::upgrade(&rt)?;
+            server.run(rt, cx).await
+        })
+    }
+}
+
+/// The kind handler of `http.service`, `http.router`, `http.endpoint` and `http.static`.
+pub struct HttpHandler(Arc<HttpServers>);
+
+impl HttpHandler {
+    /// A handler filling `servers`.
+    pub fn new(servers: &Arc<HttpServers>) -> HttpHandler {
+        HttpHandler(servers.clone())
+    }
+}
+
+impl KindHandler for HttpHandler {
+    fn kinds(&self) -> &[&'static str] {
+        &[
+            "http.service",
+            "http.router",
+            "http.endpoint",
+            "http.static",
+        ]
+    }
+
+    fn apply(&self, entry: Arc<Entry>, mode: BootMode) -> BoxFuture<Result<()>> {
+        let applied = self.0.apply(&entry, mode);
+        Box::pin(async move { applied })
+    }
+
+    fn commit(&self, _mode: BootMode) -> Vec<(EntryId, Error)> {
+        self.0.build_all()
+    }
+}

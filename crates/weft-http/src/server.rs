@@ -1,0 +1,317 @@
+//! One `http.service`: its listener, its connections and its route table.
+//!
+//! The server runs as the process of a supervised service (the runtime's supervisor
+//! starts, restarts and stops it like any `process.service`): [`Server::run`] accepts
+//! until the process is asked to stop (CANCEL), then stops accepting and lets in-flight
+//! requests finish within the grace period; a terminated process drops every connection.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use http::{HeaderValue, StatusCode, header};
+use http_body_util::BodyExt;
+use hyper::body::Incoming;
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::server::conn::auto;
+use hyper_util::server::graceful::GracefulShutdown;
+use parking_lot::{Mutex, RwLock};
+use tokio::net::TcpListener;
+use tokio::task::JoinSet;
+use weft_core::{BoxFuture, CallContext, EntryId, Error, ErrorKind, Result, Value};
+use weft_runtime::{EventKind, Runtime};
+
+use crate::config::ServiceConfig;
+use crate::mux::{Match, Mux};
+use crate::pipeline::{
+    BoxError, Handler, HttpRequest, HttpResponse, RequestFrame, RouteInfo, status_only, text_error,
+};
+
+/// How long a stop waits for in-flight requests when the CANCEL carries no grace.
+const DEFAULT_GRACE: Duration = Duration::from_secs(30);
+
+/// One `http.service`.
+pub struct Server {
+    id: EntryId,
+    config: ServiceConfig,
+    tls: Option<tokio_rustls::TlsAcceptor>,
+    mux: RwLock<Arc<Mux<Target>>>,
+    /// A listener bound at boot, for the first start.
+    bound: Mutex<Option<std::net::TcpListener>>,
+    local_addr: Mutex<Option<SocketAddr>>,
+}
+
+/// What a route-table entry serves.
+pub(crate) enum Target {
+    /// An endpoint, inside its router's middleware.
+    Route {
+        /// The route, for the request's extensions.
+        info: RouteInfo,
+        /// The router middleware around the post middleware around the endpoint.
+        handler: Handler,
+        /// The router middleware around the automatic `OPTIONS` 204.
+        options: Handler,
+    },
+    /// A static mount, inside its middleware.
+    Mount(Handler),
+}
+
+impl Server {
+    /// A server for `config`, not listening yet, with an empty route table.
+    pub(crate) fn new(
+        id: EntryId,
+        config: ServiceConfig,
+        tls: Option<tokio_rustls::TlsAcceptor>,
+    ) -> Server {
+        Server {
+            id,
+            config,
+            tls,
+            mux: RwLock::new(Arc::new(Mux::empty())),
+            bound: Mutex::new(None),
+            local_addr: Mutex::new(None),
+        }
+    }
+
+    /// The entry id.
+    pub fn id(&self) -> &EntryId {
+        &self.id
+    }
+
+    /// The address it listens on (once bound).
+    pub fn local_addr(&self) -> Option<SocketAddr> {
+        *self.local_addr.lock()
+    }
+
+    /// Binds the listener now (at boot), so that a taken port fails the boot.
+    pub(crate) fn bind_early(&self) -> Result<()> {
+        let listener = self.bind()?;
+        *self.bound.lock() = Some(listener);
+        Ok(())
+    }
+
+    /// Swaps in a new route table; requests in flight finish on the old one.
+    pub(crate) fn set_mux(&self, mux: Mux<Target>) {
+        *self.mux.write() = Arc::new(mux);
+    }
+
+    /// Binds `addr`; the error names the address.
+    fn bind(&self) -> Result<std::net::TcpListener> {
+        let addr = crate::config::parse_addr(&self.config.addr)?;
+        let listener = std::net::TcpListener::bind(&addr).map_err(|e| {
+            Error::new(
+                ErrorKind::Unavailable,
+                format!("cannot listen on {}: {e}", self.config.addr),
+            )
+        })?;
+        listener
+            .set_nonblocking(true)
+            .map_err(|e| Error::internal(format!("cannot listen on {}: {e}", self.config.addr)))?;
+        *self.local_addr.lock() = listener.local_addr().ok();
+        Ok(listener)
+    }
+
+    /// Serves until the process `cx` runs as is cancelled (Ok) or the listener fails.
+    pub(crate) async fn run(self: Arc<Self>, rt: Arc<Runtime>, cx: CallContext) -> Result<Value> {
+        let early = self.bound.lock().take();
+        let listener = match early {
+            Some(l) => l,
+            None => self.bind()?,
+        };
+        let listener = TcpListener::from_std(listener)
+            .map_err(|e| Error::internal(format!("cannot listen on {}: {e}", self.config.addr)))?;
+        let local = listener.local_addr().ok();
+        tracing::info!(service = %self.id, addr = %local.map_or_else(|| self.config.addr.clone(), |a| a.to_string()),
+            "http.service listening");
+        let mut events = cx
+            .pid()
+            .and_then(|pid| rt.processes.get(pid))
+            .and_then(|p| p.take_receivers())
+            .map(|r| r.events);
+        let base = cx.clone();
+        let graceful = GracefulShutdown::new();
+        let mut conns = JoinSet::new();
+        let builder = self.connection_builder();
+        let grace = loop {
+            tokio::select! {
+                accepted = listener.accept() => match accepted {
+                    Ok((stream, peer)) => {
+                        let _ = stream.set_nodelay(true);
+                        let conn = Connection {
+                            server: self.clone(),
+                            base: base.clone(),
+                            peer,
+                        };
+                        conns.spawn(conn.serve(stream, builder.clone(), graceful.watcher()));
+                    }
+                    Err(e) => {
+                        // Out of descriptors and the like: wait a moment rather than spin.
+                        tracing::warn!(service = %self.id, error = %e, "accept failed");
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                    }
+                },
+                event = next_event(&mut events) => {
+                    if let EventKind::Cancel(grace) = event {
+                        break grace.unwrap_or(DEFAULT_GRACE);
+                    }
+                }
+                Some(_) = conns.join_next(), if !conns.is_empty() => {}
+            }
+        };
+        drop(listener);
+        tracing::info!(service = %self.id, "http.service stopping; draining requests");
+        if tokio::time::timeout(grace, graceful.shutdown())
+            .await
+            .is_err()
+        {
+            tracing::warn!(service = %self.id, "requests still running after the grace period were dropped");
+        }
+        conns.shutdown().await;
+        Ok(Value::Nil)
+    }
+
+    /// The connection settings: the head timeout (which also closes idle keep-alive
+    /// connections) and the head size limit (431 beyond it).
+    fn connection_builder(&self) -> auto::Builder<TokioExecutor> {
+        let mut builder = auto::Builder::new(TokioExecutor::new());
+        builder
+            .http1()
+            .timer(TokioTimer::new())
+            .header_read_timeout(self.config.timeouts.head())
+            .max_buf_size(self.config.max_header_bytes);
+        builder
+            .http2()
+            .timer(TokioTimer::new())
+            .keep_alive_interval(self.config.timeouts.idle);
+        builder
+    }
+
+    /// Routes one request through the current table.
+    fn dispatch(&self, req: HttpRequest) -> BoxFuture<HttpResponse> {
+        match self.next(req) {
+            Next::Call(handler, req) => {
+                let response = crate::pipeline::call(handler, req);
+                Box::pin(async move { response.await })
+            }
+            Next::Respond(res) => Box::pin(std::future::ready(res)),
+        }
+    }
+
+    /// What the table says to do with a request.
+    fn next(&self, mut req: HttpRequest) -> Next {
+        let mux = self.mux.read().clone();
+        let matched = mux.route(req.method().as_str(), req.uri().path(), req.uri().query());
+        let res = match matched {
+            Match::Found {
+                handler: Target::Route { info, handler, .. },
+                params,
+            } => {
+                let mut info = info.clone();
+                info.params = params;
+                req.extensions_mut().insert(info);
+                return Next::Call(handler.clone(), req);
+            }
+            Match::Found {
+                handler: Target::Mount(handler),
+                ..
+            } => return Next::Call(handler.clone(), req),
+            Match::AutoOptions {
+                handler: Target::Route { info, options, .. },
+            } => {
+                req.extensions_mut().insert(info.clone());
+                return Next::Call(options.clone(), req);
+            }
+            Match::AutoOptions { .. } => status_only(StatusCode::NO_CONTENT),
+            Match::Redirect { location } => {
+                let mut res = status_only(StatusCode::MOVED_PERMANENTLY);
+                if let Ok(value) = HeaderValue::try_from(location) {
+                    res.headers_mut().insert(header::LOCATION, value);
+                }
+                res
+            }
+            Match::MethodNotAllowed { allow } => {
+                let mut res = text_error(StatusCode::METHOD_NOT_ALLOWED, "Method Not Allowed");
+                let list = allow.iter().collect::<Vec<_>>().join(", ");
+                if let Ok(value) = HeaderValue::try_from(list) {
+                    res.headers_mut().insert(header::ALLOW, value);
+                }
+                res
+            }
+            Match::NotFound => text_error(StatusCode::NOT_FOUND, "404 page not found"),
+        };
+        Next::Respond(res)
+    }
+}
+
+/// A routed request: through a handler, or answered by the table itself.
+enum Next {
+    Call(Handler, HttpRequest),
+    Respond(HttpResponse),
+}
+
+/// The next event of the server's process; never, when it has none to read.
+async fn next_event(
+    events: &mut Option<tokio::sync::mpsc::UnboundedReceiver<weft_runtime::Event>>,
+) -> EventKind {
+    if let Some(rx) = events
+        && let Some(event) = rx.recv().await
+    {
+        return event.kind;
+    }
+    std::future::pending().await
+}
+
+/// One accepted connection.
+struct Connection {
+    server: Arc<Server>,
+    base: CallContext,
+    peer: SocketAddr,
+}
+
+impl Connection {
+    /// Serves the connection (after the TLS handshake, for a TLS server) until it closes.
+    async fn serve(
+        self,
+        stream: tokio::net::TcpStream,
+        builder: auto::Builder<TokioExecutor>,
+        watcher: hyper_util::server::graceful::Watcher,
+    ) {
+        let server = self.server.clone();
+        let frame = RequestFrame {
+            cx: self.base.clone(),
+            remote_addr: self.peer.to_string(),
+            peer: self.peer,
+            server: server.id.clone(),
+        };
+        let service = hyper::service::service_fn(move |req: http::Request<Incoming>| {
+            let server = server.clone();
+            let frame = frame.clone();
+            let mut req = req.map(|b| b.map_err(|e| -> BoxError { Box::new(e) }).boxed_unsync());
+            req.extensions_mut().insert(frame);
+            let response = server.dispatch(req);
+            async move { Ok::<_, std::convert::Infallible>(response.await) }
+        });
+        let result = match &self.server.tls {
+            None => {
+                let conn = builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
+                watcher.watch(conn.into_owned()).await
+            }
+            Some(acceptor) => {
+                let head = self.server.config.timeouts.head();
+                let tls = match tokio::time::timeout(head, acceptor.accept(stream)).await {
+                    Ok(Ok(tls)) => tls,
+                    Ok(Err(e)) => {
+                        tracing::debug!(peer = %self.peer, error = %e, "TLS handshake failed");
+                        return;
+                    }
+                    Err(_) => return,
+                };
+                let conn = builder.serve_connection_with_upgrades(TokioIo::new(tls), service);
+                watcher.watch(conn.into_owned()).await
+            }
+        };
+        if let Err(e) = result {
+            tracing::debug!(peer = %self.peer, error = %e, "connection ended with an error");
+        }
+    }
+}
