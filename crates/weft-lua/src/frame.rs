@@ -45,6 +45,11 @@ pub fn env(lua: &Lua) -> mlua::Result<Arc<EnvRegistry>> {
     shared(lua, |shared| shared.caps.env.clone())
 }
 
+/// The store capability of the VM (`store`, `security.token_store`).
+pub fn store(lua: &Lua) -> mlua::Result<Arc<weft_store::StoreRegistry>> {
+    shared(lua, |shared| shared.caps.store.clone())
+}
+
 /// The outbound HTTP client of the VM.
 pub fn http(lua: &Lua) -> mlua::Result<Arc<weft_http::HttpClient>> {
     shared(lua, |shared| shared.caps.http.clone())
@@ -121,6 +126,7 @@ mod tests {
         let caps = Capabilities {
             env: Arc::new(EnvRegistry::new(PathBuf::from("."))),
             http: Arc::new(weft_http::HttpClient::new()),
+            store: Arc::new(weft_store::StoreRegistry::new(Default::default())),
         };
         install(&lua, Weak::new(), caps);
         let err = runtime(&lua).map(drop).unwrap_err();
@@ -131,6 +137,7 @@ mod tests {
         );
         assert!(env(&lua).is_ok());
         assert!(http(&lua).is_ok());
+        assert!(store(&lua).is_ok());
         assert!(current(&lua).strict());
     }
 
@@ -140,5 +147,6 @@ mod tests {
         assert_eq!(kind(runtime(&lua)), ErrorKind::Internal);
         assert_eq!(kind(env(&lua)), ErrorKind::Internal);
         assert_eq!(kind(http(&lua)), ErrorKind::Internal);
+        assert_eq!(kind(store(&lua)), ErrorKind::Internal);
     }
 }

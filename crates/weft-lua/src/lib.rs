@@ -48,6 +48,8 @@ pub struct Capabilities {
     pub env: Arc<weft_env::EnvRegistry>,
     /// The outbound HTTP client (the runtime's one pool) behind `http_client`.
     pub http: Arc<weft_http::HttpClient>,
+    /// The stores and token stores behind `store` and `security.token_store`.
+    pub store: Arc<weft_store::StoreRegistry>,
 }
 
 /// The kind handler for Lua entries; cheap to clone.

@@ -83,6 +83,7 @@ async fn boot_dir(
             Capabilities {
                 env: env.clone(),
                 http: Arc::new(weft_http::HttpClient::new()),
+                store: Arc::new(weft_store::StoreRegistry::new(rt.policies.clone())),
             },
         )),
         Arc::new(EnvHandler::new(&env)),

@@ -12,9 +12,11 @@ mod os;
 mod process;
 mod registry;
 mod security;
+mod store;
 mod stream;
 mod time;
 mod timers;
+mod token_store;
 
 use mlua::{Lua, Value as LuaValue};
 use weft_core::Error;
@@ -31,6 +33,7 @@ const AVAILABLE: &[&str] = &[
     "process",
     "registry",
     "security",
+    "store",
     "stream",
     "time",
 ];
@@ -59,7 +62,6 @@ const WIPPY_ONLY: &[&str] = &[
     "pg",
     "queue",
     "sql",
-    "store",
     "system",
     "template",
     "text",
@@ -116,6 +118,7 @@ pub fn create(lua: &Lua, name: &str) -> mlua::Result<LuaValue> {
         "process" => LuaValue::Table(process::module(lua)?),
         "registry" => LuaValue::Table(registry::module(lua)?),
         "security" => LuaValue::Table(security::module(lua)?),
+        "store" => LuaValue::Table(store::module(lua)?),
         "stream" => LuaValue::Table(stream::module(lua)?),
         "time" => {
             let t = time::module(lua)?;

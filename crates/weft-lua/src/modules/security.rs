@@ -4,7 +4,7 @@
 //! Checks run in the caller's context (`CallContext::check`). Creating an actor or a
 //! scope (`new_actor`, `new_scope`, `scope:with`, `scope:without`) raises on denial;
 //! `policy` and `named_scope` return `nil, err`. Bare policy and group ids resolve
-//! against the calling entry's namespace.
+//! against the calling entry's namespace. `token_store` is in `token_store.rs`.
 
 use std::sync::Arc;
 
@@ -91,6 +91,7 @@ pub fn module(lua: &Lua) -> mlua::Result<Table> {
             }
         })?,
     )?;
+    t.set("token_store", lua.create_function(super::token_store::get)?)?;
     t.set(
         "named_scope",
         lua.create_function(|lua, group: LuaValue| {
@@ -335,7 +336,7 @@ fn meta_arg(v: &LuaValue) -> Result<Option<Map>> {
 }
 
 /// A bare id resolved against the calling entry's namespace.
-fn full_id(cx: &CallContext, id: &str) -> String {
+pub(crate) fn full_id(cx: &CallContext, id: &str) -> String {
     match (id.find(':'), cx.entry()) {
         (Some(colon), _) if colon > 0 => id.to_string(),
         (_, Some(entry)) => EntryId::resolve(id, entry.ns()).as_str().to_string(),

@@ -32,6 +32,7 @@ pub async fn boot_dir(root: &Path) -> Result<Arc<Runtime>, LoadErrors> {
             Capabilities {
                 env: env.clone(),
                 http: Arc::new(weft_http::HttpClient::new()),
+                store: Arc::new(weft_store::StoreRegistry::new(rt.policies.clone())),
             },
         )),
         Arc::new(HostHandler),
