@@ -13,6 +13,7 @@ use weft_lua::LuaEngine;
 use weft_registry::{BootOptions, KindHandler, LoadErrors, LoadOptions, boot, load_app};
 use weft_runtime::{HostHandler, Runtime, ServiceHandler};
 use weft_security::PolicyHandler;
+use weft_store::{StoreHandler, StoreRegistry};
 use weft_wasm::{EngineConfig, WasmHandler};
 
 /// A booted app: its runtime, its capabilities and the warnings of its load.
@@ -23,6 +24,8 @@ pub struct Booted {
     pub env: Arc<EnvRegistry>,
     /// The fs capability (`fs.directory` roots).
     pub fs: Arc<FsRegistry>,
+    /// The store capability (`store.memory`, `security.token_store`).
+    pub store: Arc<StoreRegistry>,
     /// Load and boot warnings (duplicates, skipped kinds, ignored keys).
     pub warnings: Vec<String>,
 }
@@ -34,6 +37,8 @@ struct Capabilities {
     fs: Arc<FsRegistry>,
     /// The outbound HTTP client: one connection pool for the whole runtime.
     http: Arc<weft_http::HttpClient>,
+    /// The stores and token stores (the HTTP `token_auth` middleware validates here).
+    store: Arc<StoreRegistry>,
 }
 
 /// Loads the app of `opts` and registers every entry with its engine; `boot_opts.mode`
@@ -45,6 +50,7 @@ pub async fn boot_app(opts: &LoadOptions, boot_opts: &BootOptions) -> Result<Boo
         env: Arc::new(EnvRegistry::new(app.root.clone())),
         fs: Arc::new(FsRegistry::new(app.root.clone())),
         http: Arc::new(weft_http::HttpClient::new()),
+        store: Arc::new(StoreRegistry::new(runtime.policies.clone())),
     };
     let handlers = handlers(&runtime, &caps);
     let report = boot(&app, &runtime.registry, &handlers, boot_opts).await?;
@@ -54,6 +60,7 @@ pub async fn boot_app(opts: &LoadOptions, boot_opts: &BootOptions) -> Result<Boo
         runtime,
         env: caps.env,
         fs: caps.fs,
+        store: caps.store,
         warnings,
     })
 }
@@ -64,6 +71,7 @@ fn handlers(rt: &Arc<Runtime>, caps: &Capabilities) -> Vec<Arc<dyn KindHandler>>
     let lua = weft_lua::Capabilities {
         env: caps.env.clone(),
         http: caps.http.clone(),
+        store: caps.store.clone(),
     };
     let wasm = weft_wasm::Capabilities {
         env: caps.env.clone(),
@@ -76,6 +84,7 @@ fn handlers(rt: &Arc<Runtime>, caps: &Capabilities) -> Vec<Arc<dyn KindHandler>>
         Arc::new(ServiceHandler::new(rt)),
         Arc::new(FsHandler::new(&caps.fs)),
         Arc::new(EnvHandler::new(&caps.env)),
+        Arc::new(StoreHandler::new(&caps.store)),
         Arc::new(PolicyHandler::new(&rt.policies)),
     ]
 }
