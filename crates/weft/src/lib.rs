@@ -24,6 +24,8 @@ pub struct Booted {
     pub env: Arc<EnvRegistry>,
     /// The fs capability (`fs.directory` roots).
     pub fs: Arc<FsRegistry>,
+    /// The HTTP servers (`http.service` and their routing).
+    pub http: Arc<weft_http::HttpServers>,
     /// The store capability (`store.memory`, `security.token_store`).
     pub store: Arc<StoreRegistry>,
     /// Load and boot warnings (duplicates, skipped kinds, ignored keys).
@@ -52,7 +54,9 @@ pub async fn boot_app(opts: &LoadOptions, boot_opts: &BootOptions) -> Result<Boo
         http: Arc::new(weft_http::HttpClient::new()),
         store: Arc::new(StoreRegistry::new(runtime.policies.clone())),
     };
-    let handlers = handlers(&runtime, &caps);
+    let servers = weft_http::HttpServers::new(&runtime, caps.fs.clone());
+    let mut handlers = handlers(&runtime, &caps);
+    handlers.push(Arc::new(weft_http::HttpHandler::new(&servers)));
     let report = boot(&app, &runtime.registry, &handlers, boot_opts).await?;
     let mut warnings = app.warnings;
     warnings.extend(report.warnings);
@@ -61,6 +65,7 @@ pub async fn boot_app(opts: &LoadOptions, boot_opts: &BootOptions) -> Result<Boo
         env: caps.env,
         fs: caps.fs,
         store: caps.store,
+        http: servers,
         warnings,
     })
 }
