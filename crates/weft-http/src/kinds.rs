@@ -21,7 +21,7 @@ use weft_runtime::{Lifecycle, ProcessFactory, Runtime, ServiceSpec};
 
 use crate::config::{EndpointConfig, RouterConfig, ServiceConfig, StaticConfig};
 use crate::endpoint::endpoint_handler;
-use crate::middleware::{MiddlewareContext, Middlewares};
+use crate::middleware::{HttpMetrics, MiddlewareContext, Middlewares};
 use crate::mux::{MuxBuilder, MuxError, Params};
 use crate::pipeline::{RouteInfo, handler_fn, status_only};
 use crate::server::{Server, Target};
@@ -32,6 +32,7 @@ pub struct HttpServers {
     rt: Weak<Runtime>,
     fs: Arc<FsRegistry>,
     middlewares: Middlewares,
+    metrics: Arc<HttpMetrics>,
     state: Mutex<State>,
 }
 
@@ -52,8 +53,14 @@ impl HttpServers {
             rt: Arc::downgrade(rt),
             fs,
             middlewares: Middlewares::builtin(),
+            metrics: Arc::new(HttpMetrics::new()),
             state: Mutex::new(State::default()),
         })
+    }
+
+    /// The app's HTTP metrics (the `metrics` middleware records there).
+    pub fn metrics(&self) -> Arc<HttpMetrics> {
+        self.metrics.clone()
     }
 
     /// The server `id`.
@@ -166,10 +173,8 @@ impl HttpServers {
     fn build_all(&self) -> Vec<(EntryId, Error)> {
         let state = self.state.lock();
         let mut errors = Vec::new();
-        let cx = MiddlewareContext {
-            rt: self.rt.clone(),
-            fs: self.fs.clone(),
-        };
+        let cx = MiddlewareContext::new(self.rt.clone(), self.fs.clone())
+            .with_metrics(self.metrics.clone());
         for (server_id, server) in &state.servers {
             match self.build(&state, server_id, &cx) {
                 Ok(builder) => match builder.build() {
@@ -208,7 +213,7 @@ impl HttpServers {
                             target,
                         );
                     }
-                    Err((field, e)) => errors.push((router_id.clone(), e.in_field(field))),
+                    Err(e) => errors.push((router_id.clone(), e)),
                 }
             }
         }
@@ -234,7 +239,7 @@ impl HttpServers {
         endpoint_id: &EntryId,
         endpoint: &EndpointConfig,
         cx: &MiddlewareContext,
-    ) -> std::result::Result<Target, (&'static str, Error)> {
+    ) -> Result<Target> {
         let call = endpoint_handler(self.rt.clone(), endpoint.func.clone());
         let post = self
             .middlewares
@@ -248,12 +253,12 @@ impl HttpServers {
         let handler = self
             .middlewares
             .chain(&router.middleware, &router.options, cx, post)
-            .map_err(|e| ("middleware", e))?;
+            .map_err(|e| e.in_field("middleware"))?;
         let no_content = handler_fn(|_req| async { status_only(StatusCode::NO_CONTENT) });
         let options = self
             .middlewares
             .chain(&router.middleware, &router.options, cx, no_content)
-            .map_err(|e| ("middleware", e))?;
+            .map_err(|e| e.in_field("middleware"))?;
         let prefix = router.prefix.trim_end_matches('/');
         Ok(Target::Route {
             info: RouteInfo {

@@ -34,7 +34,7 @@ pub use config::{EndpointConfig, RouterConfig, ServiceConfig, StaticConfig, Time
 pub use exchange::{BUFFER, BodyError, Exchange, WriteError};
 pub use header::canonical_header_name;
 pub use kinds::{HttpHandler, HttpServers};
-pub use middleware::{Layer, MiddlewareContext, Middlewares, option};
+pub use middleware::{HttpMetrics, Layer, MiddlewareContext, Middlewares, option};
 pub use mux::{Allow, Match, Mux, MuxBuilder, MuxError, Params, Router};
 pub use pipeline::{
     Body, BoxError, Handler, HttpRequest, HttpResponse, RequestFrame, RouteInfo, empty, full,
