@@ -245,10 +245,8 @@ impl HttpServers {
             .middlewares
             .chain(&router.post_middleware, &router.post_options, cx, call)
             .map_err(|e| {
-                (
-                    "post_middleware",
-                    e.context("failed to create post-match middleware"),
-                )
+                e.context("failed to create post-match middleware")
+                    .in_field("post_middleware")
             })?;
         let handler = self
             .middlewares
