@@ -6,7 +6,9 @@
 //! ends with the response: a client that goes away (the response future or its body is
 //! dropped) aborts the call.
 
+use std::pin::Pin;
 use std::sync::{Arc, Weak};
+use std::task::{Context, Poll};
 
 use http::{HeaderValue, StatusCode, header};
 use http_body_util::BodyExt;
@@ -17,7 +19,8 @@ use weft_runtime::Runtime;
 
 use crate::exchange::Exchange;
 use crate::pipeline::{
-    Handler, HttpRequest, HttpResponse, RequestFrame, RouteInfo, full, handler_fn, text_error,
+    Body, BoxError, Handler, HttpRequest, HttpResponse, RequestFrame, RouteInfo, full, handler_fn,
+    text_error,
 };
 
 /// The handler calling `func` for each request.
@@ -50,11 +53,11 @@ async fn serve(rt: Weak<Runtime>, func: EntryId, req: HttpRequest) -> HttpRespon
     });
     let guard = Arc::new(AbortOnDrop(task.abort_handle()));
     match response.await {
-        Ok(res) => res.map(|body| {
-            body.map_frame(move |frame| {
-                let _held = &guard;
-                frame
-            })
+        Ok(res) => res.map(|inner| {
+            Guarded {
+                inner,
+                _guard: guard,
+            }
             .boxed_unsync()
         }),
         Err(_) => text_error(
@@ -109,6 +112,34 @@ fn value_response(value: &Value) -> HttpResponse {
         HeaderValue::from_static("application/json"),
     );
     res
+}
+
+/// A response body that keeps its call alive: dropped (the client went away, or the
+/// response ended) it aborts the call. Size and end are the inner body's, so a whole
+/// response keeps its `Content-Length`.
+struct Guarded {
+    inner: Body,
+    _guard: Arc<AbortOnDrop>,
+}
+
+impl http_body::Body for Guarded {
+    type Data = bytes::Bytes;
+    type Error = BoxError;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<std::result::Result<http_body::Frame<Self::Data>, Self::Error>>> {
+        Pin::new(&mut self.inner).poll_frame(cx)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        self.inner.size_hint()
+    }
 }
 
 /// Aborts a task when the last holder lets go.

@@ -189,10 +189,7 @@ impl Server {
     /// Routes one request through the current table.
     fn dispatch(&self, req: HttpRequest) -> BoxFuture<HttpResponse> {
         match self.next(req) {
-            Next::Call(handler, req) => {
-                let response = crate::pipeline::call(handler, req);
-                Box::pin(async move { response.await })
-            }
+            Next::Call(handler, req) => Box::pin(crate::pipeline::call(handler, req)),
             Next::Respond(res) => Box::pin(std::future::ready(res)),
         }
     }
