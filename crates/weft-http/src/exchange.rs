@@ -196,14 +196,25 @@ impl Exchange {
         if self.content_length().is_some_and(|n| n > max) {
             return Err(BodyError::TooLarge);
         }
-        let body = self.take_body().ok_or(BodyError::Consumed)?;
-        let limited =
-            http_body_util::Limited::new(body, usize::try_from(max).unwrap_or(usize::MAX));
-        match tokio::time::timeout(timeout, limited.collect()).await {
+        let mut body = self.take_body().ok_or(BodyError::Consumed)?;
+        // A loop over the frames rather than `Limited::collect`, whose future an engine
+        // cannot prove `Send` (its error conversion is higher-ranked).
+        let read = async move {
+            let mut out = BytesMut::new();
+            while let Some(frame) = body.frame().await {
+                let frame = frame.map_err(|e| BodyError::Read(e.to_string()))?;
+                if let Ok(data) = frame.into_data() {
+                    if (out.len() + data.len()) as u64 > max {
+                        return Err(BodyError::TooLarge);
+                    }
+                    out.extend_from_slice(&data);
+                }
+            }
+            Ok(out.freeze())
+        };
+        match tokio::time::timeout(timeout, read).await {
             Err(_) => Err(BodyError::Timeout(timeout.as_millis())),
-            Ok(Ok(collected)) => Ok(collected.to_bytes()),
-            Ok(Err(e)) if e.is::<http_body_util::LengthLimitError>() => Err(BodyError::TooLarge),
-            Ok(Err(e)) => Err(BodyError::Read(e.to_string())),
+            Ok(read) => read,
         }
     }
 
@@ -425,6 +436,13 @@ fn sniff(data: &[u8]) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The engines await `read_body` inside `Send` futures (mlua's async methods).
+    #[allow(dead_code)]
+    fn read_body_is_send(ex: &Exchange) {
+        fn send<T: Send>(_: T) {}
+        send(ex.read_body(1, Duration::ZERO));
+    }
 
     #[test]
     fn sniffing_tells_html_text_and_binary_apart() {
