@@ -4,6 +4,7 @@
 mod ctx;
 mod env;
 mod funcs;
+mod http;
 mod http_client;
 mod io;
 mod json;
@@ -26,6 +27,7 @@ const AVAILABLE: &[&str] = &[
     "ctx",
     "env",
     "funcs",
+    "http",
     "http_client",
     "io",
     "json",
@@ -54,7 +56,6 @@ const WIPPY_ONLY: &[&str] = &[
     "fs",
     "hash",
     "html",
-    "http",
     "hub",
     "metrics",
     "ostime",
@@ -111,6 +112,7 @@ pub fn create(lua: &Lua, name: &str) -> mlua::Result<LuaValue> {
         "ctx" => LuaValue::Table(ctx::module(lua)?),
         "env" => LuaValue::Table(env::module(lua)?),
         "funcs" => LuaValue::Table(funcs::module(lua)?),
+        "http" => LuaValue::Table(http::module(lua)?),
         "http_client" => LuaValue::Table(http_client::module(lua)?),
         "io" => LuaValue::Table(io::module(lua)?),
         "json" => LuaValue::Table(json::module(lua)?),
