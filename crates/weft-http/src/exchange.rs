@@ -39,6 +39,7 @@ pub struct Exchange {
     headers: HeaderMap,
     remote_addr: String,
     route: Option<RouteInfo>,
+    content_length: Option<u64>,
     body: parking_lot::Mutex<Option<Body>>,
     handled: AtomicBool,
     writer: tokio::sync::Mutex<Writer>,
@@ -102,7 +103,9 @@ impl Exchange {
         route: Option<RouteInfo>,
         respond: oneshot::Sender<HttpResponse>,
     ) -> Exchange {
+        let content_length = declared_length(&parts.headers, &body);
         Exchange {
+            content_length,
             method: parts.method,
             uri: parts.uri,
             version: parts.version,
@@ -166,13 +169,10 @@ impl Exchange {
             .unwrap_or_default()
     }
 
-    /// The declared body length: `None` when unknown (chunked), `Some(0)` for no body.
+    /// The declared body length: `None` when unknown (chunked, or an HTTP/2 stream
+    /// without `Content-Length`), `Some(0)` for no body.
     pub fn content_length(&self) -> Option<u64> {
-        match self.headers.get(header::CONTENT_LENGTH) {
-            Some(v) => v.to_str().ok().and_then(|v| v.trim().parse().ok()),
-            None if self.headers.contains_key(header::TRANSFER_ENCODING) => None,
-            None => Some(0),
-        }
+        self.content_length
     }
 
     /// The client's address (`ip:port`; a bare ip after `real_ip`).
@@ -371,6 +371,17 @@ impl Writer {
             return Err(WriteError::Closed);
         }
         Ok(())
+    }
+}
+
+/// A request body's length from its `Content-Length`, else from the body itself: ended
+/// is 0, an exact size hint is that size, anything else unknown.
+fn declared_length(headers: &HeaderMap, body: &Body) -> Option<u64> {
+    use http_body::Body as _;
+    match headers.get(header::CONTENT_LENGTH) {
+        Some(v) => v.to_str().ok().and_then(|v| v.trim().parse().ok()),
+        None if body.is_end_stream() => Some(0),
+        None => body.size_hint().exact(),
     }
 }
 

@@ -31,6 +31,7 @@ use crate::static_files::static_handler;
 pub struct HttpServers {
     rt: Weak<Runtime>,
     fs: Arc<FsRegistry>,
+    stores: Arc<weft_store::StoreRegistry>,
     middlewares: Middlewares,
     metrics: Arc<HttpMetrics>,
     state: Mutex<State>,
@@ -46,12 +47,18 @@ struct State {
 }
 
 impl HttpServers {
-    /// The HTTP capability of the runtime `rt`, serving files from `fs`.
-    pub fn new(rt: &Arc<Runtime>, fs: Arc<FsRegistry>) -> Arc<HttpServers> {
+    /// The HTTP capability of the runtime `rt`, serving files from `fs` and validating
+    /// tokens with `stores`.
+    pub fn new(
+        rt: &Arc<Runtime>,
+        fs: Arc<FsRegistry>,
+        stores: Arc<weft_store::StoreRegistry>,
+    ) -> Arc<HttpServers> {
         rt.processes.add_host_kind("http.service");
         Arc::new(HttpServers {
             rt: Arc::downgrade(rt),
             fs,
+            stores,
             middlewares: Middlewares::builtin(),
             metrics: Arc::new(HttpMetrics::new()),
             state: Mutex::new(State::default()),
@@ -174,7 +181,8 @@ impl HttpServers {
         let state = self.state.lock();
         let mut errors = Vec::new();
         let cx = MiddlewareContext::new(self.rt.clone(), self.fs.clone())
-            .with_metrics(self.metrics.clone());
+            .with_metrics(self.metrics.clone())
+            .with_stores(self.stores.clone());
         for (server_id, server) in &state.servers {
             match self.build(&state, server_id, &cx) {
                 Ok(builder) => match builder.build() {
@@ -198,23 +206,26 @@ impl HttpServers {
         let mut errors = Vec::new();
         for (router_id, router) in state.routers.iter().filter(|(_, r)| &r.server == server_id) {
             let handle = builder.router(router_id.as_str(), router.prefix.clone());
+            let chains = match self.router_chains(router, cx) {
+                Ok(chains) => chains,
+                Err(e) => {
+                    errors.push((router_id.clone(), e));
+                    continue;
+                }
+            };
             for (endpoint_id, endpoint) in state
                 .endpoints
                 .iter()
                 .filter(|(_, e)| &e.router == router_id)
             {
-                match self.route_target(router, endpoint_id, endpoint, cx) {
-                    Ok(target) => {
-                        builder.route(
-                            handle,
-                            endpoint_id.as_str(),
-                            endpoint.method.clone(),
-                            endpoint.path.clone(),
-                            target,
-                        );
-                    }
-                    Err(e) => errors.push((router_id.clone(), e)),
-                }
+                let target = self.route_target(router, &chains, endpoint_id, endpoint);
+                builder.route(
+                    handle,
+                    endpoint_id.as_str(),
+                    endpoint.method.clone(),
+                    endpoint.path.clone(),
+                    target,
+                );
             }
         }
         for (mount_id, mount) in state.statics.iter().filter(|(_, s)| &s.server == server_id) {
@@ -232,33 +243,38 @@ impl HttpServers {
         }
     }
 
-    /// An endpoint inside its router's chains; the error's field names the chain.
-    fn route_target(
-        &self,
-        router: &RouterConfig,
-        endpoint_id: &EntryId,
-        endpoint: &EndpointConfig,
-        cx: &MiddlewareContext,
-    ) -> Result<Target> {
-        let call = endpoint_handler(self.rt.clone(), endpoint.func.clone());
+    /// A router's middleware, made once for all its routes (so that a rate limiter's
+    /// buckets are the router's, as in Wippy); the error's field names the chain.
+    fn router_chains(&self, router: &RouterConfig, cx: &MiddlewareContext) -> Result<Chains> {
+        let outer = self
+            .middlewares
+            .layers(&router.middleware, &router.options, cx)
+            .map_err(|e| e.in_field("middleware"))?;
         let post = self
             .middlewares
-            .chain(&router.post_middleware, &router.post_options, cx, call)
+            .layers(&router.post_middleware, &router.post_options, cx)
             .map_err(|e| {
                 e.context("failed to create post-match middleware")
                     .in_field("post_middleware")
             })?;
-        let handler = self
-            .middlewares
-            .chain(&router.middleware, &router.options, cx, post)
-            .map_err(|e| e.in_field("middleware"))?;
+        Ok(Chains { outer, post })
+    }
+
+    /// An endpoint inside its router's chains, with its automatic `OPTIONS` inside the
+    /// router's `middleware` only.
+    fn route_target(
+        &self,
+        router: &RouterConfig,
+        chains: &Chains,
+        endpoint_id: &EntryId,
+        endpoint: &EndpointConfig,
+    ) -> Target {
+        let call = endpoint_handler(self.rt.clone(), endpoint.func.clone());
+        let handler = Middlewares::wrap(&chains.outer, Middlewares::wrap(&chains.post, call));
         let no_content = handler_fn(|_req| async { status_only(StatusCode::NO_CONTENT) });
-        let options = self
-            .middlewares
-            .chain(&router.middleware, &router.options, cx, no_content)
-            .map_err(|e| e.in_field("middleware"))?;
+        let options = Middlewares::wrap(&chains.outer, no_content);
         let prefix = router.prefix.trim_end_matches('/');
-        Ok(Target::Route {
+        Target::Route {
             info: RouteInfo {
                 endpoint: endpoint_id.clone(),
                 func: endpoint.func.clone(),
@@ -267,7 +283,7 @@ impl HttpServers {
             },
             handler,
             options,
-        })
+        }
     }
 
     /// A static mount inside its middleware.
@@ -284,6 +300,12 @@ impl HttpServers {
             .map_err(|e| e.in_field("middleware"))?;
         Ok(Target::Mount(handler))
     }
+}
+
+/// A router's middleware layers: `middleware` (outer) and `post_middleware`.
+struct Chains {
+    outer: Vec<crate::middleware::Layer>,
+    post: Vec<crate::middleware::Layer>,
 }
 
 /// A route-table problem, on the entry that owns the pattern at fault.

@@ -11,10 +11,12 @@
 
 mod compress;
 mod cors;
+mod firewall;
 mod metrics;
 mod ratelimit;
 mod real_ip;
 mod sendfile;
+mod token_auth;
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Weak};
@@ -44,6 +46,8 @@ pub struct MiddlewareContext {
     pub fs: Arc<FsRegistry>,
     /// The app's HTTP metrics (`metrics`), one registry for every server of the app.
     pub metrics: Arc<HttpMetrics>,
+    /// The app's token stores (`token_auth`); none in a context made for tests.
+    pub stores: Option<Arc<weft_store::StoreRegistry>>,
 }
 
 impl MiddlewareContext {
@@ -54,7 +58,14 @@ impl MiddlewareContext {
             rt,
             fs,
             metrics: Arc::new(HttpMetrics::new()),
+            stores: None,
         }
+    }
+
+    /// The context validating tokens with `stores`.
+    pub fn with_stores(mut self, stores: Arc<weft_store::StoreRegistry>) -> MiddlewareContext {
+        self.stores = Some(stores);
+        self
     }
 
     /// The context recording into `metrics`.
@@ -82,6 +93,9 @@ impl Middlewares {
         makers.insert("ratelimit", ratelimit::make);
         makers.insert("real_ip", real_ip::make);
         makers.insert("sendfile", sendfile::make);
+        makers.insert("token_auth", token_auth::make);
+        makers.insert("endpoint_firewall", firewall::make_endpoint);
+        makers.insert("resource_firewall", firewall::make_resource);
         Middlewares { makers }
     }
 

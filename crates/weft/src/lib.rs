@@ -54,7 +54,7 @@ pub async fn boot_app(opts: &LoadOptions, boot_opts: &BootOptions) -> Result<Boo
         http: Arc::new(weft_http::HttpClient::new()),
         store: Arc::new(StoreRegistry::new(runtime.policies.clone())),
     };
-    let servers = weft_http::HttpServers::new(&runtime, caps.fs.clone());
+    let servers = weft_http::HttpServers::new(&runtime, caps.fs.clone(), caps.store.clone());
     let mut handlers = handlers(&runtime, &caps);
     handlers.push(Arc::new(weft_http::HttpHandler::new(&servers)));
     let report = boot(&app, &runtime.registry, &handlers, boot_opts).await?;
