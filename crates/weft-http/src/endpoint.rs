@@ -78,6 +78,9 @@ async fn settle(exchange: &Exchange, result: Result<Value>) {
         return;
     }
     let response = match result {
+        Err(_) | Ok(Value::Nil) if exchange.body_too_large() => {
+            text_error(StatusCode::PAYLOAD_TOO_LARGE, "request body too large")
+        }
         Err(e) => error_response(&e),
         Ok(Value::Nil) => text_error(StatusCode::INTERNAL_SERVER_ERROR, "no response sent"),
         Ok(value) => value_response(&value),

@@ -42,6 +42,8 @@ pub struct Exchange {
     content_length: Option<u64>,
     body: parking_lot::Mutex<Option<Body>>,
     handled: AtomicBool,
+    /// A body read was refused for its size.
+    too_large: AtomicBool,
     writer: tokio::sync::Mutex<Writer>,
 }
 
@@ -114,6 +116,7 @@ impl Exchange {
             route,
             body: parking_lot::Mutex::new(Some(body)),
             handled: AtomicBool::new(false),
+            too_large: AtomicBool::new(false),
             writer: tokio::sync::Mutex::new(Writer {
                 status: None,
                 headers: HeaderMap::new(),
@@ -193,6 +196,15 @@ impl Exchange {
     /// Reads the whole body: at most `max` bytes within `timeout`. The body can be taken
     /// once.
     pub async fn read_body(&self, max: u64, timeout: Duration) -> Result<Bytes, BodyError> {
+        let read = self.read_body_inner(max, timeout).await;
+        if matches!(read, Err(BodyError::TooLarge)) {
+            self.too_large.store(true, Ordering::Release);
+        }
+        read
+    }
+
+    /// [`Exchange::read_body`] without the bookkeeping.
+    async fn read_body_inner(&self, max: u64, timeout: Duration) -> Result<Bytes, BodyError> {
         if self.content_length().is_some_and(|n| n > max) {
             return Err(BodyError::TooLarge);
         }
@@ -226,6 +238,11 @@ impl Exchange {
     /// Whether the function answered (set a header or the status, or wrote).
     pub fn handled(&self) -> bool {
         self.handled.load(Ordering::Acquire)
+    }
+
+    /// Whether a body read was refused for its size (an unanswered request is then a 413).
+    pub fn body_too_large(&self) -> bool {
+        self.too_large.load(Ordering::Acquire)
     }
 
     /// Marks the response answered.

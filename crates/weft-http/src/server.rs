@@ -78,7 +78,7 @@ impl Server {
         &self.id
     }
 
-    /// The address it listens on (once bound).
+    /// The address it listens on (bound at boot or at start; `None` once stopped).
     pub fn local_addr(&self) -> Option<SocketAddr> {
         *self.local_addr.lock()
     }
@@ -159,6 +159,7 @@ impl Server {
             }
         };
         drop(listener);
+        *self.local_addr.lock() = None;
         tracing::info!(service = %self.id, "http.service stopping; draining requests");
         if tokio::time::timeout(grace, graceful.shutdown())
             .await

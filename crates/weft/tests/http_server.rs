@@ -192,6 +192,13 @@ async fn failing_handlers_answer_500_or_504_and_the_server_keeps_serving() {
             "    limits: {max_execution_ms: 200}\n",
         ),
         lua_route("ok", "GET", "/ok", "return { fine = true }", ""),
+        lua_route(
+            "upload",
+            "POST",
+            "/upload",
+            "local http = require(\"http\")\n        local body = assert(http.request({ max_body = 8 }):body())\n        return { size = #body }",
+            "    modules: [http]\n",
+        ),
         "  - name: ghost.endpoint\n    kind: http.endpoint\n    meta: {router: api}\n    method: GET\n    path: /ghost\n    func: nobody\n".into(),
     ]
     .concat();
@@ -225,6 +232,16 @@ async fn failing_handlers_answer_500_or_504_and_the_server_keeps_serving() {
 
     let res = get("spin").await.unwrap();
     assert_eq!(res.status(), StatusCode::GATEWAY_TIMEOUT);
+
+    // A body over the endpoint's max_body, unanswered by the handler: 413.
+    let post = |body: &'static str| c.post(format!("{}/api/upload", s.base)).body(body).send();
+    let res = post("0123456789").await.unwrap();
+    assert_eq!(res.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(res.text().await.unwrap(), "request body too large\n");
+    assert_eq!(
+        post("0123").await.unwrap().text().await.unwrap(),
+        r#"{"size":4}"#
+    );
 
     let res = get("ok").await.unwrap();
     assert_eq!(res.status(), StatusCode::OK);
@@ -431,4 +448,84 @@ async fn stopping_drains_requests_in_flight() {
     // The listener is closed.
     let fresh = client();
     assert!(fresh.get(&url).send().await.is_err());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stopped_server_starts_again_like_any_service() {
+    let routes = lua_route("hello", "GET", "/hello", "return { n = 1 }", "");
+    let s = serve(app(&[("src/_index.yaml", &index(&routes))])).await;
+    let services = &s.booted.runtime.services;
+    assert_eq!(services.stop_all(Duration::from_secs(5)).await, 0);
+    assert!(
+        client()
+            .get(format!("{}/api/hello", s.base))
+            .send()
+            .await
+            .is_err()
+    );
+    services.start("app:gateway").await.expect("restart");
+    // `:0` binds a fresh port on each start.
+    let addr = s
+        .booted
+        .http
+        .server("app:gateway")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let res = client()
+        .get(format!("http://{addr}/api/hello"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.text().await.unwrap(), r#"{"n":1}"#);
+    let status = services.status("app:gateway").unwrap();
+    assert_eq!(status.state, weft_runtime::ServiceState::Running);
+    assert!(status.running_pid.unwrap().starts_with("{app:gateway|"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn manual_tls_serves_https_with_the_given_certificate() {
+    let cert = rcgen::generate_simple_self_signed(vec!["localhost".into()]).unwrap();
+    let routes = lua_route("hello", "GET", "/hello", "return { secure = true }", "");
+    let yaml = index(&routes).replace(
+        "    addr: 127.0.0.1:0\n",
+        "    addr: 127.0.0.1:0\n    tls: {mode: manual, cert: certs/cert.pem, key: certs/key.pem}\n",
+    );
+    let dir = app(&[
+        ("src/_index.yaml", &yaml),
+        ("certs/cert.pem", &cert.cert.pem()),
+        ("certs/key.pem", &cert.signing_key.serialize_pem()),
+    ]);
+    let s = serve(dir).await;
+    let port = s.base.rsplit(':').next().unwrap();
+    let cx = weft_core::CallContext::root(false);
+    let mut req = weft_http::Request::new("GET", format!("https://localhost:{port}/api/hello"));
+    req.tls = Some(weft_http::TlsOptions {
+        ca: Some(cert.cert.pem()),
+        ..weft_http::TlsOptions::default()
+    });
+    let res = weft_http::HttpClient::new()
+        .request(&cx, req)
+        .await
+        .expect("https request");
+    assert_eq!(res.status, 200);
+    let weft_http::ResponseBody::Bytes(body) = res.body else {
+        panic!("streamed")
+    };
+    assert_eq!(&body[..], br#"{"secure":true}"#);
+    // Plain HTTP on the TLS port is not served.
+    let plain = client().get(format!("{}/api/hello", s.base)).send().await;
+    assert!(plain.is_err() || plain.unwrap().status() != StatusCode::OK);
+
+    // A key that does not parse fails the boot on the entry's tls field.
+    let dir = app(&[
+        ("src/_index.yaml", &yaml),
+        ("certs/cert.pem", &cert.cert.pem()),
+        ("certs/key.pem", "not a key"),
+    ]);
+    let e = boot_error(dir.path()).await;
+    assert!(
+        e.contains("app:gateway") && e.contains("tls") && e.contains("key"),
+        "{e}"
+    );
 }
