@@ -51,6 +51,7 @@ fn start() -> (Child, String, mpsc::Receiver<String>) {
         log.push(line);
     }
     let _ = child.kill();
+    let _ = child.wait();
     panic!("the server did not start; log:\n{}", log.join("\n"));
 }
 
