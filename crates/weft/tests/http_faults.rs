@@ -11,7 +11,6 @@ use tokio::net::TcpStream;
 
 /// An app with one server (`service_fields` appended to it) and one router at `/`.
 fn app(service_fields: &str, routes: &str) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
     let yaml = format!(
         r#"version: "1.0"
 namespace: app
@@ -37,21 +36,12 @@ entries:
     func: hello
 {routes}"#
     );
-    std::fs::create_dir_all(dir.path().join("src")).unwrap();
-    std::fs::write(dir.path().join("src/_index.yaml"), yaml).unwrap();
-    dir
+    common::write_app(&[("src/_index.yaml", &yaml)])
 }
 
 /// Boots and starts the app; its booted state and the server's address.
 async fn serve(dir: &tempfile::TempDir) -> (weft::Booted, std::net::SocketAddr) {
-    let booted = common::boot_app_dir(dir.path()).await.expect("boot");
-    booted.runtime.services.start_all().await.expect("start");
-    let addr = booted
-        .http
-        .server("app:gateway")
-        .and_then(|s| s.local_addr())
-        .expect("bound");
-    (booted, addr)
+    common::serve_http(dir.path(), "app:gateway").await
 }
 
 /// Sends `request` as is and reads until the server closes or `wait` passes.

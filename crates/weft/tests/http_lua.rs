@@ -197,22 +197,13 @@ entries:
       return {{ handler = handler }}
 {routes}"#
     );
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::create_dir_all(dir.path().join("src")).unwrap();
-    std::fs::write(dir.path().join("src/_index.yaml"), index).unwrap();
-    dir
+    common::write_app(&[("src/_index.yaml", &index)])
 }
 
 /// The app booted, its services started, and the address of `app:gateway`.
 async fn serve() -> (weft::Booted, String, tempfile::TempDir) {
     let dir = app();
-    let booted = common::boot_app_dir(dir.path()).await.expect("boot");
-    booted.runtime.services.start_all().await.expect("start");
-    let addr = booted
-        .http
-        .server("app:gateway")
-        .and_then(|s| s.local_addr())
-        .expect("bound");
+    let (booted, addr) = common::serve_http(dir.path(), "app:gateway").await;
     (booted, addr.to_string(), dir)
 }
 

@@ -8,16 +8,7 @@ use std::time::Duration;
 
 use reqwest::StatusCode;
 
-/// Writes `files` under a new temp dir.
-fn app(files: &[(&str, &str)]) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    for (path, body) in files {
-        let full = dir.path().join(path);
-        std::fs::create_dir_all(full.parent().unwrap()).unwrap();
-        std::fs::write(full, body).unwrap();
-    }
-    dir
-}
+use common::write_app as app;
 
 /// A server, a router at `/api`, and `endpoints` (YAML entries) after them.
 fn index(endpoints: &str) -> String {
@@ -66,13 +57,7 @@ struct Served {
 }
 
 async fn serve(dir: tempfile::TempDir) -> Served {
-    let booted = common::boot_app_dir(dir.path()).await.expect("boot");
-    booted.runtime.services.start_all().await.expect("start");
-    let addr = booted
-        .http
-        .server("app:gateway")
-        .and_then(|s| s.local_addr())
-        .expect("bound");
+    let (booted, addr) = common::serve_http(dir.path(), "app:gateway").await;
     Served {
         booted,
         base: format!("http://{addr}"),

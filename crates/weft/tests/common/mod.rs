@@ -46,3 +46,27 @@ pub async fn boot_app_dir(root: &Path) -> Result<weft::Booted, String> {
         .await
         .map_err(|e| e.to_string())
 }
+
+/// Writes `files` (path under the root, contents) into a new temp dir: an app.
+pub fn write_app(files: &[(&str, &str)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for (path, body) in files {
+        let full = dir.path().join(path);
+        std::fs::create_dir_all(full.parent().unwrap()).unwrap();
+        std::fs::write(full, body).unwrap();
+    }
+    dir
+}
+
+/// Boots the app in `root`, starts its services, and returns it with the address its
+/// `http.service` `server` listens on.
+pub async fn serve_http(root: &Path, server: &str) -> (weft::Booted, std::net::SocketAddr) {
+    let booted = boot_app_dir(root).await.expect("boot");
+    booted.runtime.services.start_all().await.expect("start");
+    let addr = booted
+        .http
+        .server(server)
+        .and_then(|s| s.local_addr())
+        .expect("bound");
+    (booted, addr)
+}
