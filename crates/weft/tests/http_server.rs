@@ -449,14 +449,16 @@ async fn a_stopped_server_starts_again_like_any_service() {
             .is_err()
     );
     services.start("app:gateway").await.expect("restart");
-    // `:0` binds a fresh port on each start.
-    let addr = s
-        .booted
-        .http
-        .server("app:gateway")
-        .unwrap()
-        .local_addr()
-        .unwrap();
+    // `:0` binds a fresh port on each start, once the process runs.
+    let server = s.booted.http.server("app:gateway").unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    let addr = loop {
+        if let Some(addr) = server.local_addr() {
+            break addr;
+        }
+        assert!(std::time::Instant::now() < deadline, "not listening again");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    };
     let res = client()
         .get(format!("http://{addr}/api/hello"))
         .send()
