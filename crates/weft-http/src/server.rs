@@ -12,8 +12,8 @@ use std::time::Duration;
 use http::{HeaderValue, StatusCode, header};
 use http_body_util::BodyExt;
 use hyper::body::Incoming;
+use hyper::server::conn::{http1, http2};
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
-use hyper_util::server::conn::auto;
 use hyper_util::server::graceful::GracefulShutdown;
 use parking_lot::{Mutex, RwLock};
 use tokio::net::TcpListener;
@@ -131,7 +131,7 @@ impl Server {
         let base = cx.clone();
         let graceful = GracefulShutdown::new();
         let mut conns = JoinSet::new();
-        let builder = self.connection_builder();
+        let protocols = self.protocols();
         let grace = loop {
             tokio::select! {
                 accepted = listener.accept() => match accepted {
@@ -142,7 +142,7 @@ impl Server {
                             base: base.clone(),
                             peer,
                         };
-                        conns.spawn(conn.serve(stream, builder.clone(), graceful.watcher()));
+                        conns.spawn(conn.serve(stream, protocols.clone(), graceful.watcher()));
                     }
                     Err(e) => {
                         // Out of descriptors and the like: wait a moment rather than spin.
@@ -171,20 +171,21 @@ impl Server {
         Ok(Value::Nil)
     }
 
-    /// The connection settings: the head timeout (which also closes idle keep-alive
-    /// connections) and the head size limit (431 beyond it).
-    fn connection_builder(&self) -> auto::Builder<TokioExecutor> {
-        let mut builder = auto::Builder::new(TokioExecutor::new());
-        builder
-            .http1()
+    /// The connection settings: HTTP/1.1 with the head timeout (which also closes idle
+    /// keep-alive connections) and the head size limit (431 beyond it); HTTP/2 where
+    /// TLS negotiates it.
+    fn protocols(&self) -> Protocols {
+        let mut http1 = http1::Builder::new();
+        http1
             .timer(TokioTimer::new())
             .header_read_timeout(self.config.timeouts.head())
             .max_buf_size(self.config.max_header_bytes);
-        builder
-            .http2()
+        let mut http2 = http2::Builder::new(TokioExecutor::new());
+        http2
             .timer(TokioTimer::new())
-            .keep_alive_interval(self.config.timeouts.idle);
-        builder
+            .keep_alive_interval(self.config.timeouts.idle)
+            .max_header_list_size(u32::try_from(self.config.max_header_bytes).unwrap_or(u32::MAX));
+        Protocols { http1, http2 }
     }
 
     /// Routes one request through the current table.
@@ -259,6 +260,15 @@ async fn next_event(
     std::future::pending().await
 }
 
+/// The protocol settings of a server's connections. Plain TCP is HTTP/1.1 (as Go's
+/// server: no cleartext HTTP/2), whose connection state is a fraction of the
+/// auto-detecting one's; TLS offers HTTP/2 by ALPN.
+#[derive(Clone)]
+struct Protocols {
+    http1: http1::Builder,
+    http2: http2::Builder<TokioExecutor>,
+}
+
 /// One accepted connection.
 struct Connection {
     server: Arc<Server>,
@@ -271,7 +281,7 @@ impl Connection {
     async fn serve(
         self,
         stream: tokio::net::TcpStream,
-        builder: auto::Builder<TokioExecutor>,
+        protocols: Protocols,
         watcher: hyper_util::server::graceful::Watcher,
     ) {
         let server = self.server.clone();
@@ -289,10 +299,12 @@ impl Connection {
             let response = server.dispatch(req);
             async move { Ok::<_, std::convert::Infallible>(response.await) }
         });
-        let result = match &self.server.tls {
+        let result: std::result::Result<(), hyper::Error> = match &self.server.tls {
             None => {
-                let conn = builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
-                watcher.watch(conn.into_owned()).await
+                let conn = protocols
+                    .http1
+                    .serve_connection(TokioIo::new(stream), service);
+                watcher.watch(conn).await
             }
             Some(acceptor) => {
                 let head = self.server.config.timeouts.head();
@@ -304,8 +316,13 @@ impl Connection {
                     }
                     Err(_) => return,
                 };
-                let conn = builder.serve_connection_with_upgrades(TokioIo::new(tls), service);
-                watcher.watch(conn.into_owned()).await
+                if tls.get_ref().1.alpn_protocol() == Some(b"h2") {
+                    let conn = protocols.http2.serve_connection(TokioIo::new(tls), service);
+                    watcher.watch(conn).await
+                } else {
+                    let conn = protocols.http1.serve_connection(TokioIo::new(tls), service);
+                    watcher.watch(conn).await
+                }
             }
         };
         if let Err(e) = result {
