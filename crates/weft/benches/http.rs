@@ -121,6 +121,10 @@ fn main() {
         .and_then(|s| s.local_addr())
         .expect("bound");
 
+    // Idle connections first, on a fresh heap: after the load, freed memory the
+    // allocator keeps would absorb them and hide their cost.
+    let per_conn = idle_connection_bytes(addr, idle);
+
     // Warm up every route (pools, caches, the allocator).
     for (path, _) in ROUTES {
         wrk(addr, path, conns, 2);
@@ -153,7 +157,6 @@ fn main() {
         );
     }
 
-    let per_conn = idle_connection_bytes(addr, idle);
     println!(
         "\nIdle keep-alive connections: {idle} held after one request each: {:.1} KB per connection (server RSS delta)",
         per_conn / 1024.0
@@ -223,8 +226,16 @@ fn median(runs: &[Run]) -> Run {
 
 /// The server's resident memory per idle keep-alive connection: `n` connections each
 /// make one request and stay open; the RSS grows by what the server keeps for them (the
-/// client side here is a socket and a few bytes).
+/// client side here is a socket and a few bytes). Measured before any load (see
+/// `main`), after a hundred requests on short connections.
 fn idle_connection_bytes(addr: SocketAddr, n: usize) -> f64 {
+    for _ in 0..100 {
+        let mut s = TcpStream::connect(addr).expect("connect");
+        s.write_all(b"GET /nope HTTP/1.1\r\nHost: bench\r\nConnection: close\r\n\r\n")
+            .unwrap();
+        let mut sink = Vec::new();
+        let _ = s.read_to_end(&mut sink);
+    }
     std::thread::sleep(Duration::from_secs(1));
     let before = rss_bytes();
     let mut held = Vec::with_capacity(n);
