@@ -23,7 +23,10 @@ mod value;
 pub use context::CallContext;
 pub use error::{Error, ErrorKind, FIELD_PREFIX, Result};
 pub use file::{BoundedRead, FileError, MAX_MODULE_FILE_BYTES, MAX_TEXT_FILE_BYTES};
-pub use function::{BoxFuture, DEFAULT_MAX_CALL_DEPTH, Function, Functions, Resolved};
+pub use function::{
+    BoxFuture, CALL_DURATION_BUCKETS, DEFAULT_MAX_CALL_DEPTH, DurationHistogram, Function,
+    FunctionMetrics, Functions, Resolved,
+};
 pub use handles::{Handle, Inherit};
 pub use id::EntryId;
 pub use security::{Actor, Decision, Policy, Scope};

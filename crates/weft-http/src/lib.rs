@@ -6,6 +6,8 @@
 //!   `weft-net`'s one policy, redirect targets included.
 //! - [`MuxBuilder`] / [`Mux`]: the route table with Go ServeMux semantics (routes,
 //!   static mounts, auto `OPTIONS`, 301/404/405), every conflict a [`MuxError`].
+//! - [`MetricsEndpoint`]: the process' metrics (HTTP requests, function calls, pools,
+//!   hosts) in the OpenMetrics text on `metrics.addr` ([`render_metrics`]).
 //!
 //! The crate grows to own the `http.*` kinds, the route table with Go ServeMux semantics,
 //! the server, the middleware and the outbound client with its policy (issue 12); the
@@ -19,6 +21,7 @@ mod endpoint;
 mod exchange;
 mod header;
 mod kinds;
+mod metrics_endpoint;
 mod middleware;
 mod mux;
 mod pipeline;
@@ -34,6 +37,10 @@ pub use config::{EndpointConfig, RouterConfig, ServiceConfig, StaticConfig, Time
 pub use exchange::{BUFFER, BodyError, Exchange, WriteError};
 pub use header::canonical_header_name;
 pub use kinds::{HttpHandler, HttpServers};
+pub use metrics_endpoint::{
+    DEFAULT_METRICS_PATH, MetricsConfig, MetricsEndpoint, MetricsServer, RenderMetrics,
+    render_metrics,
+};
 pub use middleware::{HttpMetrics, Layer, MiddlewareContext, Middlewares, option};
 pub use mux::{Allow, Match, Mux, MuxBuilder, MuxError, Params, Router};
 pub use pipeline::{

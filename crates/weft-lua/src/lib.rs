@@ -160,10 +160,10 @@ impl Engine {
                 if config.pool.warm_start && mode == BootMode::Run {
                     self.warm(&script, &pool).await?;
                 }
+                let rt = self.runtime()?;
+                rt.pools.register(entry.id.clone(), &pool);
                 let function = self.runner(script, pool, config.limits);
-                self.runtime()?
-                    .functions
-                    .register(entry.id.clone(), Arc::new(function));
+                rt.functions.register(entry.id.clone(), Arc::new(function));
             }
             _ => {
                 let process = self.runner(script, Pool::new(PoolKind::Inline), config.limits);

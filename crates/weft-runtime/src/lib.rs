@@ -9,7 +9,8 @@
 //! - the terminal: [`Terminal`] (a context handle for CLI processes) and the
 //!   `terminal.host` that runs commands ([`run_command`]) and maps results to exit codes.
 //! - [`HostHandler`]: the `process.host` and `terminal.host` kinds.
-//! - [`Pool`]: the `pool:` config of function entries and the pool that bounds calls.
+//! - [`Pool`]: the `pool:` config of function entries and the pool that bounds calls;
+//!   [`Pools`], every function's pool for the metrics endpoint.
 //! - [`Services`], [`ServiceHandler`]: the `process.service` kind and its supervisor.
 //!
 //! Capabilities with kinds and state of their own (env, fs, the network policy, HTTP)
@@ -35,10 +36,10 @@ use weft_registry::{Config, Registry};
 
 pub use channel::{Case, Channel, Selected, SendError, TryRecv, select};
 pub use hosts::HostHandler;
-pub use pool::{IDLE_TIMEOUT, Lease, Pool, PoolConfig, PoolKind};
+pub use pool::{IDLE_TIMEOUT, Lease, Pool, PoolConfig, PoolKind, PoolMetrics, Pools};
 pub use process::{
-    Event, EventKind, Factories, Full, Message, Pid, Proc, ProcessFactory, ProcessTable, Receivers,
-    Router, Spawn,
+    Event, EventKind, Factories, Full, HostMetrics, Message, Pid, Proc, ProcessFactory,
+    ProcessTable, Receivers, Router, Spawn,
 };
 pub use service_spec::{
     Lifecycle, RestartPolicy, ServiceActor, ServiceHandler, ServiceSecurity, ServiceSpec, Startup,
@@ -57,6 +58,8 @@ pub struct Runtime {
     pub factories: Factories,
     /// The live processes.
     pub processes: Arc<ProcessTable>,
+    /// The pools of the function entries (engines register them), for metrics.
+    pub pools: Pools,
     /// The entries that booted.
     pub registry: Registry,
     /// The app's `.wippy.yaml` configuration.
@@ -79,6 +82,7 @@ impl Runtime {
             functions,
             factories: Factories::default(),
             processes: Arc::new(ProcessTable::default()),
+            pools: Pools::default(),
             registry: Registry::new(),
             config,
             root,

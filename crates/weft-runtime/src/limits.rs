@@ -146,6 +146,22 @@ impl Hosts {
         Ok((host, ticket))
     }
 
+    /// Every host that admitted a process: its id, live processes and cap, by id.
+    pub fn metrics(&self) -> Vec<crate::HostMetrics> {
+        let mut out: Vec<_> = self
+            .by_id
+            .read()
+            .values()
+            .map(|h| crate::HostMetrics {
+                host: h.id.to_string(),
+                running: h.live.load(Ordering::Acquire),
+                max_processes: h.limits.max_processes,
+            })
+            .collect();
+        out.sort_by(|a, b| a.host.cmp(&b.host));
+        out
+    }
+
     /// How many processes run on the host `id` now.
     pub fn live(&self, id: &str) -> usize {
         self.by_id

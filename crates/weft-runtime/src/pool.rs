@@ -4,15 +4,20 @@
 //! at once and how many callers may queue. Lua pools hold prepared VMs, reused by later
 //! calls; WASM pools hold no item (`()`): they only bound concurrency, since every WASM
 //! call gets a fresh instance.
+//!
+//! An engine registers each function's pool in the runtime's [`Pools`], which
+//! snapshots them for the metrics endpoint ([`PoolMetrics`]) without knowing what
+//! they hold.
 
-use std::sync::Arc;
+use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
 
 use parking_lot::Mutex;
 use serde::Deserialize;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
-use weft_core::{CallContext, Error, ErrorKind, Result};
+use weft_core::{CallContext, EntryId, Error, ErrorKind, Result};
 
 /// How long an idle VM of a `lazy` or `adaptive` pool is kept.
 pub const IDLE_TIMEOUT: Duration = Duration::from_secs(30);
@@ -63,8 +68,18 @@ pub enum PoolKind {
 }
 
 impl PoolKind {
+    /// The config's name of the kind (`inline`, `lazy`, `static`, `adaptive`).
+    pub fn name(self) -> &'static str {
+        match self {
+            PoolKind::Inline => "inline",
+            PoolKind::Lazy { .. } => "lazy",
+            PoolKind::Static { .. } => "static",
+            PoolKind::Adaptive { .. } => "adaptive",
+        }
+    }
+
     /// How many calls may hold an item at once (`None`: no bound, an inline pool).
-    fn slots(self) -> Option<usize> {
+    pub fn slots(self) -> Option<usize> {
         match self {
             PoolKind::Inline => None,
             PoolKind::Lazy { max } | PoolKind::Adaptive { max } => Some(max.max(1)),
@@ -156,6 +171,8 @@ pub struct Pool<T> {
     idle: Mutex<Vec<(T, Instant)>>,
     permits: Option<Arc<Semaphore>>,
     waiting: AtomicUsize,
+    /// Leases out of an inline pool (a bounded pool counts them by its permits).
+    unbounded_in_use: AtomicUsize,
 }
 
 /// A leased item; it returns to its pool when dropped (unless [`Lease::discard`]ed).
@@ -173,6 +190,7 @@ impl<T: Send + 'static> Pool<T> {
             idle: Mutex::new(Vec::new()),
             permits: kind.slots().map(|n| Arc::new(Semaphore::new(n))),
             waiting: AtomicUsize::new(0),
+            unbounded_in_use: AtomicUsize::new(0),
         })
     }
 
@@ -208,6 +226,9 @@ impl<T: Send + 'static> Pool<T> {
             Some(item) => item,
             None => build().await?,
         };
+        if permit.is_none() {
+            self.unbounded_in_use.fetch_add(1, Ordering::Relaxed);
+        }
         Ok(Lease {
             item: Some(item),
             pool: self.clone(),
@@ -223,6 +244,19 @@ impl<T: Send + 'static> Pool<T> {
     /// Returns how many items are idle (for tests and stats).
     pub fn idle_count(&self) -> usize {
         self.idle.lock().len()
+    }
+
+    /// How many leases are out now.
+    pub fn in_use(&self) -> usize {
+        match (&self.permits, self.kind.slots()) {
+            (Some(sem), Some(slots)) => slots.saturating_sub(sem.available_permits()),
+            _ => self.unbounded_in_use.load(Ordering::Relaxed),
+        }
+    }
+
+    /// How many callers wait for a slot now.
+    pub fn waiting(&self) -> usize {
+        self.waiting.load(Ordering::Relaxed)
     }
 
     /// Fails a call that would wait for a slot while its own chain holds one.
@@ -299,6 +333,76 @@ impl<T> Drop for Lease<T> {
         if let Some(item) = self.item.take() {
             self.pool.give_back(item);
         }
+        if self._permit.is_none() {
+            self.pool.unbounded_in_use.fetch_sub(1, Ordering::Relaxed);
+        }
+    }
+}
+
+/// A pool's state at one moment ([`Pools::metrics`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PoolMetrics {
+    /// The entry whose calls the pool bounds.
+    pub entry: EntryId,
+    /// The pool's kind ([`PoolKind::name`]).
+    pub kind: &'static str,
+    /// Calls it lets run at once (`None`: no bound, an inline pool).
+    pub slots: Option<usize>,
+    /// Calls holding a slot (or, inline, an item) now.
+    pub in_use: usize,
+    /// Calls waiting for a slot now.
+    pub waiting: usize,
+    /// Prepared items (VMs) idle now.
+    pub idle: usize,
+}
+
+/// What [`Pools`] reads of a pool, whatever it holds.
+trait Gauges: Send + Sync {
+    fn snapshot(&self, entry: &EntryId) -> PoolMetrics;
+}
+
+impl<T: Send + 'static> Gauges for Pool<T> {
+    fn snapshot(&self, entry: &EntryId) -> PoolMetrics {
+        PoolMetrics {
+            entry: entry.clone(),
+            kind: self.kind.name(),
+            slots: self.kind.slots(),
+            in_use: self.in_use(),
+            waiting: self.waiting(),
+            idle: self.idle_count(),
+        }
+    }
+}
+
+/// The pools of a runtime's function entries, by entry, for the metrics endpoint.
+///
+/// Holds them weakly: a pool lives as long as its function, and one whose function is
+/// gone drops out of the snapshot.
+#[derive(Default)]
+pub struct Pools {
+    by_entry: Mutex<BTreeMap<EntryId, Weak<dyn Gauges>>>,
+}
+
+impl Pools {
+    /// Records `pool` as the pool of `entry` (replacing the entry's previous one).
+    pub fn register<T: Send + 'static>(&self, entry: EntryId, pool: &Arc<Pool<T>>) {
+        let pool: Arc<dyn Gauges> = pool.clone();
+        self.by_entry.lock().insert(entry, Arc::downgrade(&pool));
+    }
+
+    /// Every live pool's state, by entry id.
+    pub fn metrics(&self) -> Vec<PoolMetrics> {
+        let mut out = Vec::new();
+        self.by_entry
+            .lock()
+            .retain(|entry, pool| match pool.upgrade() {
+                Some(pool) => {
+                    out.push(pool.snapshot(entry));
+                    true
+                }
+                None => false,
+            });
+        out
     }
 }
 
@@ -448,5 +552,72 @@ mod tests {
             .unwrap()
             .discard();
         assert_eq!(pool.idle_count(), 0);
+    }
+
+    #[tokio::test]
+    async fn pools_report_slots_in_use_and_waiting() {
+        let pools = Pools::default();
+        let bounded: Arc<Pool<u32>> = Pool::new(PoolKind::Static {
+            workers: 1,
+            queue: 4,
+        });
+        let inline: Arc<Pool<u32>> = Pool::new(PoolKind::Inline);
+        let f = weft_core::EntryId::new("app", "f");
+        let g = weft_core::EntryId::new("app", "g");
+        pools.register(f.clone(), &bounded);
+        pools.register(g.clone(), &inline);
+        let metrics = |pools: &Pools| {
+            pools
+                .metrics()
+                .into_iter()
+                .map(|m| (m.entry.to_string(), m.slots, m.in_use, m.waiting, m.idle))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            metrics(&pools),
+            [
+                ("app:f".to_string(), Some(1), 0, 0, 0),
+                ("app:g".to_string(), None, 0, 0, 0)
+            ]
+        );
+
+        let held = bounded
+            .lease(&CallContext::default(), || async { Ok(1) })
+            .await
+            .unwrap();
+        let inline_held = inline
+            .lease(&CallContext::default(), || async { Ok(2) })
+            .await
+            .unwrap();
+        let p2 = bounded.clone();
+        let waiter = tokio::spawn(async move {
+            p2.lease(&CallContext::default(), || async { Ok(3) })
+                .await
+                .map(|l| *l)
+        });
+        tokio::task::yield_now().await;
+        assert_eq!(
+            metrics(&pools),
+            [
+                ("app:f".to_string(), Some(1), 1, 1, 0),
+                ("app:g".to_string(), None, 1, 0, 0)
+            ]
+        );
+        assert_eq!(pools.metrics()[0].kind, "static");
+
+        drop(held);
+        assert_eq!(waiter.await.unwrap().unwrap(), 1);
+        inline_held.discard();
+        assert_eq!(
+            metrics(&pools),
+            [
+                ("app:f".to_string(), Some(1), 0, 0, 1),
+                ("app:g".to_string(), None, 0, 0, 0)
+            ]
+        );
+
+        // A pool whose function is gone drops out.
+        drop(inline);
+        assert_eq!(pools.metrics().len(), 1);
     }
 }

@@ -292,6 +292,17 @@ impl Proc {
     }
 }
 
+/// One host's processes at one moment ([`ProcessTable::hosts`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HostMetrics {
+    /// The host's entry id.
+    pub host: String,
+    /// Processes running on it.
+    pub running: usize,
+    /// Its cap (`host.max_processes`).
+    pub max_processes: usize,
+}
+
 /// The live processes of a runtime.
 #[derive(Default)]
 pub struct ProcessTable {
@@ -326,6 +337,11 @@ impl ProcessTable {
     /// How many processes run on the host `id` (what `host.max_processes` bounds).
     pub fn running_on(&self, id: &str) -> usize {
         self.hosts.live(id)
+    }
+
+    /// The hosts that ran a process so far, with what runs on them now, by host id.
+    pub fn hosts(&self) -> Vec<HostMetrics> {
+        self.hosts.metrics()
     }
 
     /// True when no process is alive.

@@ -97,6 +97,7 @@ impl KindHandler for WasmHandler {
             if entry.kind == "process.wasm" {
                 rt.factories.register(entry.id.clone(), Arc::new(function));
             } else {
+                rt.pools.register(entry.id.clone(), &function.0.pool);
                 rt.functions.register(entry.id.clone(), Arc::new(function));
             }
             Ok(())

@@ -114,10 +114,20 @@ async fn serve(opts: &LoadOptions, skip_unknown_kinds: bool) -> i32 {
             return 1;
         }
     };
-    let rt = match start(opts, skip_unknown_kinds, BootMode::Run).await {
-        Ok(rt) => rt,
+    let booted = match boot(opts, skip_unknown_kinds, BootMode::Run).await {
+        Ok(booted) => booted,
         Err(code) => return code,
     };
+    let rt = booted.runtime.clone();
+    // Bound before the services start, so that a taken address fails the run at once.
+    let metrics = match start_metrics(&booted) {
+        Ok(metrics) => metrics,
+        Err(e) => {
+            diag::error(e);
+            return 1;
+        }
+    };
+    drop(booted);
     let timeout = rt
         .config
         .duration_or("shutdown.timeout", DEFAULT_SHUTDOWN_TIMEOUT);
@@ -139,6 +149,9 @@ async fn serve(opts: &LoadOptions, skip_unknown_kinds: bool) -> i32 {
             if terminated > 0 {
                 tracing::warn!("{terminated} services did not stop within {timeout:?} and were terminated");
             }
+            if let Some(metrics) = metrics {
+                metrics.stop().await;
+            }
             tracing::info!("stopped");
             code
         }
@@ -147,6 +160,19 @@ async fn serve(opts: &LoadOptions, skip_unknown_kinds: bool) -> i32 {
             1
         }
     }
+}
+
+/// The metrics endpoint (`metrics.addr`, `metrics.path` in `.wippy.yaml`), listening;
+/// `None` when `metrics.addr` is not set.
+fn start_metrics(booted: &weft::Booted) -> weft_core::Result<Option<weft_http::MetricsServer>> {
+    let Some(config) = weft_http::MetricsConfig::from_config(&booted.runtime.config)? else {
+        return Ok(None);
+    };
+    let (rt, http) = (booted.runtime.clone(), booted.http.metrics());
+    let render: weft_http::RenderMetrics = Arc::new(move || weft_http::render_metrics(&rt, &http));
+    weft_http::MetricsEndpoint::bind(&config, render)?
+        .start()
+        .map(Some)
 }
 
 /// The `shutdown.timeout` when the config has none.
@@ -198,6 +224,17 @@ async fn start(
     skip_unknown_kinds: bool,
     mode: BootMode,
 ) -> Result<Arc<Runtime>, i32> {
+    boot(opts, skip_unknown_kinds, mode)
+        .await
+        .map(|booted| booted.runtime)
+}
+
+/// [`start`], with the booted capabilities.
+async fn boot(
+    opts: &LoadOptions,
+    skip_unknown_kinds: bool,
+    mode: BootMode,
+) -> Result<weft::Booted, i32> {
     let boot_opts = BootOptions {
         skip_unknown_kinds,
         mode,
@@ -208,5 +245,5 @@ async fn start(
     for warning in &booted.warnings {
         tracing::warn!("{warning}");
     }
-    Ok(booted.runtime)
+    Ok(booted)
 }

@@ -99,6 +99,13 @@ impl HttpMetrics {
         }
     }
 
+    /// Appends the metrics to `out` without the closing `# EOF`, for a text that goes
+    /// on with other metrics ([`render_metrics`](crate::render_metrics)).
+    pub(crate) fn encode_into(&self, out: &mut String) {
+        prometheus_client::encoding::text::encode_registry(out, &self.registry)
+            .expect("writing to a String cannot fail");
+    }
+
     /// The metrics in the OpenMetrics text format ([`HttpMetrics::CONTENT_TYPE`]).
     pub fn render(&self) -> String {
         let mut out = String::new();
