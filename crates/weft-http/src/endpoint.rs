@@ -2,9 +2,11 @@
 //! function registry with no arguments, the request reaching its direct callee only as
 //! an [`Exchange`]; what it did decides the response.
 //!
-//! The call runs on its own task so that a response can stream while it runs. The task
-//! ends with the response: a client that goes away (the response future or its body is
-//! dropped) aborts the call.
+//! The call runs inside the request's own future until it ends (a whole response: the
+//! usual case, no task spawned) or starts streaming; from then on the rest of it runs on
+//! a task of its own, so that chunks reach the client while it runs, and that task ends
+//! with the response body. A client that goes away (the request future or the body is
+//! dropped) drops or aborts the call.
 
 use std::pin::Pin;
 use std::sync::{Arc, Weak};
@@ -14,7 +16,7 @@ use http::{HeaderValue, StatusCode, header};
 use http_body_util::BodyExt;
 use tokio::sync::oneshot;
 use tokio::task::AbortHandle;
-use weft_core::{EntryId, Error, ErrorKind, Result, Value};
+use weft_core::{BoxFuture, EntryId, Error, ErrorKind, Result, Value};
 use weft_runtime::Runtime;
 
 use crate::exchange::Exchange;
@@ -44,27 +46,45 @@ async fn serve(rt: Weak<Runtime>, func: EntryId, req: HttpRequest) -> HttpRespon
         respond,
     ));
     let cx = frame.cx.with_handle(exchange.clone());
-    let task = tokio::spawn(async move {
+    let mut call: BoxFuture<()> = Box::pin(async move {
         let result = match Runtime::upgrade(&rt) {
             Ok(rt) => rt.functions.call(&cx, func.as_str(), Vec::new()).await,
             Err(e) => Err(e),
         };
         settle(&exchange, result).await;
     });
-    let guard = Arc::new(AbortOnDrop(task.abort_handle()));
-    match response.await {
-        Ok(res) => res.map(|inner| {
-            Guarded {
-                inner,
-                _guard: guard,
-            }
-            .boxed_unsync()
-        }),
-        Err(_) => text_error(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "the handler ended without a response",
-        ),
-    }
+    let mut response = response;
+    // Whichever comes first: the call's end (its response is then sent whole) or a
+    // response head while the call still runs (it streams).
+    let head = std::future::poll_fn(|cx| {
+        if let Poll::Ready(res) = Pin::new(&mut response).poll(cx) {
+            return Poll::Ready(Some(res));
+        }
+        call.as_mut().poll(cx).map(|()| None)
+    })
+    .await;
+    let streaming = match head {
+        Some(Ok(res)) => res,
+        Some(Err(_)) => return ended_without_response(),
+        None => return response.await.unwrap_or_else(|_| ended_without_response()),
+    };
+    let task = tokio::spawn(call);
+    let guard = AbortOnDrop(task.abort_handle());
+    streaming.map(|inner| {
+        Guarded {
+            inner,
+            _guard: guard,
+        }
+        .boxed_unsync()
+    })
+}
+
+/// The answer when a call ended without a response (it panicked).
+fn ended_without_response() -> HttpResponse {
+    text_error(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "the handler ended without a response",
+    )
 }
 
 /// Turns the call's outcome into the response (the 200 / 500 rules of §1.8).
@@ -117,12 +137,11 @@ fn value_response(value: &Value) -> HttpResponse {
     res
 }
 
-/// A response body that keeps its call alive: dropped (the client went away, or the
-/// response ended) it aborts the call. Size and end are the inner body's, so a whole
-/// response keeps its `Content-Length`.
+/// A streamed response body that keeps its call alive: dropped (the client went away,
+/// or the response ended) it aborts the call. Size and end are the inner body's.
 struct Guarded {
     inner: Body,
-    _guard: Arc<AbortOnDrop>,
+    _guard: AbortOnDrop,
 }
 
 impl http_body::Body for Guarded {
@@ -145,7 +164,7 @@ impl http_body::Body for Guarded {
     }
 }
 
-/// Aborts a task when the last holder lets go.
+/// Aborts a task when dropped.
 struct AbortOnDrop(AbortHandle);
 
 impl Drop for AbortOnDrop {
