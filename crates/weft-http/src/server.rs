@@ -277,13 +277,72 @@ struct Connection {
 }
 
 impl Connection {
-    /// Serves the connection (after the TLS handshake, for a TLS server) until it closes.
+    /// Serves the connection until it closes: HTTP/1.1 on plain TCP; after the TLS
+    /// handshake, what ALPN chose. The TLS path is boxed so that the state of a plain
+    /// connection (the task every idle keep-alive connection holds) stays small.
     async fn serve(
         self,
         stream: tokio::net::TcpStream,
         protocols: Protocols,
         watcher: hyper_util::server::graceful::Watcher,
     ) {
+        let peer = self.peer;
+        let result = match self.server.tls.clone() {
+            None => {
+                let service = self.service();
+                let conn = protocols
+                    .http1
+                    .serve_connection(TokioIo::new(stream), service);
+                watcher.watch(conn).await
+            }
+            Some(acceptor) => Box::pin(self.serve_tls(acceptor, stream, protocols, watcher)).await,
+        };
+        if let Err(e) = result {
+            tracing::debug!(%peer, error = %e, "connection ended with an error");
+        }
+    }
+
+    /// The TLS handshake (within the head timeout), then HTTP/2 or HTTP/1.1.
+    async fn serve_tls(
+        self,
+        acceptor: tokio_rustls::TlsAcceptor,
+        stream: tokio::net::TcpStream,
+        protocols: Protocols,
+        watcher: hyper_util::server::graceful::Watcher,
+    ) -> std::result::Result<(), hyper::Error> {
+        let head = self.server.config.timeouts.head();
+        let tls = match tokio::time::timeout(head, acceptor.accept(stream)).await {
+            Ok(Ok(tls)) => tls,
+            Ok(Err(e)) => {
+                tracing::debug!(peer = %self.peer, error = %e, "TLS handshake failed");
+                return Ok(());
+            }
+            Err(_) => return Ok(()),
+        };
+        let service = self.service();
+        if tls.get_ref().1.alpn_protocol() == Some(b"h2") {
+            let conn = protocols.http2.serve_connection(TokioIo::new(tls), service);
+            watcher.watch(conn).await
+        } else {
+            let conn = protocols.http1.serve_connection(TokioIo::new(tls), service);
+            watcher.watch(conn).await
+        }
+    }
+
+    /// The per-request service: each request gets the connection's frame and goes
+    /// through the server's current table.
+    fn service(
+        &self,
+    ) -> impl hyper::service::Service<
+        http::Request<Incoming>,
+        Response = HttpResponse,
+        Error = std::convert::Infallible,
+        Future = impl Future<Output = std::result::Result<HttpResponse, std::convert::Infallible>>
+                 + Send
+                 + 'static,
+    > + Clone
+    + Send
+    + 'static {
         let server = self.server.clone();
         let frame = RequestFrame {
             cx: self.base.clone(),
@@ -291,42 +350,12 @@ impl Connection {
             peer: self.peer,
             server: server.id.clone(),
         };
-        let service = hyper::service::service_fn(move |req: http::Request<Incoming>| {
-            let server = server.clone();
-            let frame = frame.clone();
+        hyper::service::service_fn(move |req: http::Request<Incoming>| {
             let mut req = req.map(|b| b.map_err(|e| -> BoxError { Box::new(e) }).boxed_unsync());
-            req.extensions_mut().insert(frame);
+            req.extensions_mut().insert(frame.clone());
             let response = server.dispatch(req);
             async move { Ok::<_, std::convert::Infallible>(response.await) }
-        });
-        let result: std::result::Result<(), hyper::Error> = match &self.server.tls {
-            None => {
-                let conn = protocols
-                    .http1
-                    .serve_connection(TokioIo::new(stream), service);
-                watcher.watch(conn).await
-            }
-            Some(acceptor) => {
-                let head = self.server.config.timeouts.head();
-                let tls = match tokio::time::timeout(head, acceptor.accept(stream)).await {
-                    Ok(Ok(tls)) => tls,
-                    Ok(Err(e)) => {
-                        tracing::debug!(peer = %self.peer, error = %e, "TLS handshake failed");
-                        return;
-                    }
-                    Err(_) => return,
-                };
-                if tls.get_ref().1.alpn_protocol() == Some(b"h2") {
-                    let conn = protocols.http2.serve_connection(TokioIo::new(tls), service);
-                    watcher.watch(conn).await
-                } else {
-                    let conn = protocols.http1.serve_connection(TokioIo::new(tls), service);
-                    watcher.watch(conn).await
-                }
-            }
-        };
-        if let Err(e) = result {
-            tracing::debug!(peer = %self.peer, error = %e, "connection ended with an error");
-        }
+        })
     }
 }
+
