@@ -177,6 +177,7 @@ async fn failing_handlers_answer_500_or_504_and_the_server_keeps_serving() {
             "    limits: {max_execution_ms: 200}\n",
         ),
         lua_route("ok", "GET", "/ok", "return { fine = true }", ""),
+        lua_route("garbage", "GET", "/garbage", "return function() end", ""),
         lua_route(
             "upload",
             "POST",
@@ -214,6 +215,13 @@ async fn failing_handlers_answer_500_or_504_and_the_server_keeps_serving() {
     let res = get("ghost").await.unwrap();
     assert_eq!(res.status(), StatusCode::INTERNAL_SERVER_ERROR);
     assert!(res.text().await.unwrap().contains("app:nobody"));
+
+    // A value that is no data at all goes out as its string form (as every Lua value
+    // crossing a call does), still valid JSON.
+    let res = get("garbage").await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let body: serde_json::Value = serde_json::from_str(&res.text().await.unwrap()).unwrap();
+    assert!(body.as_str().unwrap().starts_with("function"), "{body}");
 
     let res = get("spin").await.unwrap();
     assert_eq!(res.status(), StatusCode::GATEWAY_TIMEOUT);
