@@ -186,7 +186,16 @@ impl HttpServers {
         for (server_id, server) in &state.servers {
             match self.build(&state, server_id, &cx) {
                 Ok(builder) => match builder.build() {
-                    Ok(mux) => server.set_mux(mux),
+                    Ok(mux) => {
+                        server.set_relays(state.routers.values().any(|r| {
+                            &r.server == server_id
+                                && r.middleware
+                                    .iter()
+                                    .chain(&r.post_middleware)
+                                    .any(|m| crate::middleware::RELAYS.contains(&m.as_str()))
+                        }));
+                        server.set_mux(mux)
+                    }
                     Err(problems) => errors.extend(problems.into_iter().map(mux_error)),
                 },
                 Err(mut problems) => errors.append(&mut problems),

@@ -25,6 +25,8 @@ mod metrics_endpoint;
 mod middleware;
 mod mux;
 mod pipeline;
+mod relay;
+mod relay_client;
 mod server;
 mod static_files;
 mod tls;
@@ -47,4 +49,5 @@ pub use pipeline::{
     Body, BoxError, Handler, HttpRequest, HttpResponse, RequestFrame, RouteInfo, empty, full,
     handler_fn, status_only, text_error,
 };
+pub use relay_client::{WsConnectOptions, WsIo, WsMessage, WsReceiver, WsSender, ws_connect};
 pub use server::Server;

@@ -16,7 +16,9 @@ mod metrics;
 mod ratelimit;
 mod real_ip;
 mod sendfile;
+mod sse_relay;
 mod token_auth;
+mod websocket_relay;
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Weak};
@@ -96,6 +98,8 @@ impl Middlewares {
         makers.insert("token_auth", token_auth::make);
         makers.insert("endpoint_firewall", firewall::make_endpoint);
         makers.insert("resource_firewall", firewall::make_resource);
+        makers.insert("websocket_relay", websocket_relay::make);
+        makers.insert("sse_relay", sse_relay::make);
         Middlewares { makers }
     }
 
@@ -160,6 +164,10 @@ impl Middlewares {
         }
     }
 }
+
+/// The middleware that relay connections (WebSocket upgrades, SSE streams): a server
+/// whose routers list one serves upgrades and tells its relays when it stops.
+pub const RELAYS: [&str; 2] = ["websocket_relay", "sse_relay"];
 
 /// Wippy's error for an unknown name.
 fn not_found(name: &str) -> Error {

@@ -7,6 +7,7 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use http::{HeaderValue, StatusCode, header};
@@ -39,6 +40,12 @@ pub struct Server {
     /// A listener bound at boot, for the first start.
     bound: Mutex<Option<std::net::TcpListener>>,
     local_addr: Mutex<Option<SocketAddr>>,
+    /// Whether a router lists a relay (`websocket_relay`, `sse_relay`): its HTTP/1.1
+    /// connections then serve upgrades, and its requests carry the stop signal.
+    relays: AtomicBool,
+    /// True once the server stops: relayed connections and upgradable connections
+    /// (which hyper-util's graceful watcher cannot watch) end on it.
+    stopping: tokio::sync::watch::Sender<bool>,
 }
 
 /// What a route-table entry serves.
@@ -70,6 +77,8 @@ impl Server {
             mux: RwLock::new(Arc::new(Mux::empty())),
             bound: Mutex::new(None),
             local_addr: Mutex::new(None),
+            relays: AtomicBool::new(false),
+            stopping: tokio::sync::watch::Sender::new(false),
         }
     }
 
@@ -93,6 +102,12 @@ impl Server {
     /// Swaps in a new route table; requests in flight finish on the old one.
     pub(crate) fn set_mux(&self, mux: Mux<Target>) {
         *self.mux.write() = Arc::new(mux);
+    }
+
+    /// Says whether a router of the server lists a relay (connections accepted from now
+    /// on serve upgrades).
+    pub(crate) fn set_relays(&self, on: bool) {
+        self.relays.store(on, Ordering::Relaxed);
     }
 
     /// Binds `addr`; the error names the address.
@@ -129,6 +144,7 @@ impl Server {
             .and_then(|p| p.take_receivers())
             .map(|r| r.events);
         let base = cx.clone();
+        self.stopping.send_replace(false);
         let graceful = GracefulShutdown::new();
         let mut conns = JoinSet::new();
         let protocols = self.protocols();
@@ -161,10 +177,14 @@ impl Server {
         drop(listener);
         *self.local_addr.lock() = None;
         tracing::info!(service = %self.id, "http.service stopping; draining requests");
-        if tokio::time::timeout(grace, graceful.shutdown())
-            .await
-            .is_err()
-        {
+        self.stopping.send_replace(true);
+        let relays = self.relays.load(Ordering::Relaxed);
+        let drained = tokio::time::timeout(grace, async {
+            graceful.shutdown().await;
+            // Upgradable connections drain on the stop signal, outside the watcher.
+            while relays && conns.join_next().await.is_some() {}
+        });
+        if drained.await.is_err() {
             tracing::warn!(service = %self.id, "requests still running after the grace period were dropped");
         }
         conns.shutdown().await;
@@ -288,6 +308,10 @@ impl Connection {
     ) {
         let peer = self.peer;
         let result = match self.server.tls.clone() {
+            None if self.server.relays.load(Ordering::Relaxed) => {
+                let stop = self.server.stopping.subscribe();
+                Box::pin(self.serve_upgradable(TokioIo::new(stream), protocols, stop)).await
+            }
             None => {
                 let service = self.service();
                 let conn = protocols
@@ -323,10 +347,41 @@ impl Connection {
         if tls.get_ref().1.alpn_protocol() == Some(b"h2") {
             let conn = protocols.http2.serve_connection(TokioIo::new(tls), service);
             watcher.watch(conn).await
+        } else if self.server.relays.load(Ordering::Relaxed) {
+            drop(service);
+            let stop = self.server.stopping.subscribe();
+            self.serve_upgradable(TokioIo::new(tls), protocols, stop)
+                .await
         } else {
             let conn = protocols.http1.serve_connection(TokioIo::new(tls), service);
             watcher.watch(conn).await
         }
+    }
+
+    /// HTTP/1.1 with upgrades (the WebSocket relay): hyper-util's graceful watcher
+    /// cannot watch such a connection, so it shuts down gracefully on the server's stop
+    /// signal itself.
+    async fn serve_upgradable<I>(
+        self,
+        io: I,
+        protocols: Protocols,
+        mut stop: tokio::sync::watch::Receiver<bool>,
+    ) -> std::result::Result<(), hyper::Error>
+    where
+        I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
+    {
+        let service = self.service();
+        let conn = protocols
+            .http1
+            .serve_connection(io, service)
+            .with_upgrades();
+        let mut conn = std::pin::pin!(conn);
+        tokio::select! {
+            result = conn.as_mut() => return result,
+            _ = stop.wait_for(|stopping| *stopping) => {}
+        }
+        conn.as_mut().graceful_shutdown();
+        conn.await
     }
 
     /// The per-request service: each request gets the connection's frame and goes
@@ -344,6 +399,10 @@ impl Connection {
     + Send
     + 'static {
         let server = self.server.clone();
+        let stopping = server
+            .relays
+            .load(Ordering::Relaxed)
+            .then(|| crate::relay::Stopping(server.stopping.subscribe()));
         let frame = RequestFrame {
             cx: self.base.clone(),
             remote_addr: self.peer.to_string(),
@@ -353,6 +412,9 @@ impl Connection {
         hyper::service::service_fn(move |req: http::Request<Incoming>| {
             let mut req = req.map(|b| b.map_err(|e| -> BoxError { Box::new(e) }).boxed_unsync());
             req.extensions_mut().insert(frame.clone());
+            if let Some(stopping) = &stopping {
+                req.extensions_mut().insert(stopping.clone());
+            }
             let response = server.dispatch(req);
             async move { Ok::<_, std::convert::Infallible>(response.await) }
         })
