@@ -18,6 +18,7 @@ mod stream;
 mod time;
 mod timers;
 mod token_store;
+mod websocket;
 
 use mlua::{Lua, Value as LuaValue};
 use weft_core::Error;
@@ -38,6 +39,7 @@ const AVAILABLE: &[&str] = &[
     "store",
     "stream",
     "time",
+    "websocket",
 ];
 
 /// Modules Wippy has that weft does not provide: listing one is a clear boot error.
@@ -69,7 +71,6 @@ const WIPPY_ONLY: &[&str] = &[
     "treesitter",
     "tty",
     "uuid",
-    "websocket",
     "workflow",
     "yaml",
 ];
@@ -127,6 +128,7 @@ pub fn create(lua: &Lua, name: &str) -> mlua::Result<LuaValue> {
             timers::extend(lua, &t)?;
             LuaValue::Table(t)
         }
+        "websocket" => LuaValue::Table(websocket::module(lua)?),
         other => {
             return Err(mlua::Error::external(Error::invalid(format!(
                 "unknown module {other:?}"
