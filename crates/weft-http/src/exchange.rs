@@ -264,6 +264,15 @@ impl Exchange {
         }
     }
 
+    /// Adds a response header value, keeping the values set before (`Set-Cookie` twice);
+    /// ignored once the head is fixed, as [`Exchange::set_header`].
+    pub async fn append_header(&self, name: HeaderName, value: HeaderValue) {
+        let mut w = self.writer.lock().await;
+        if w.status.is_none() {
+            w.headers.append(name, value);
+        }
+    }
+
     /// Reads the response headers as set so far.
     pub async fn response_header(&self, name: &HeaderName) -> Option<HeaderValue> {
         self.writer.lock().await.headers.get(name).cloned()

@@ -74,6 +74,7 @@ pub(crate) struct Loaded {
     pub(crate) params: Vec<(String, Type)>,
     pub(crate) results: Vec<Type>,
     pub(crate) limits: Limits,
+    pub(crate) mode: Mode,
     pub(crate) pool: Arc<Pool<()>>,
     pub(crate) plan: WasiPlan,
     pub(crate) caps: Capabilities,
@@ -85,24 +86,70 @@ pub(crate) struct Loaded {
 #[derive(Clone)]
 pub(crate) struct WasmFunction(pub(crate) Arc<Loaded>);
 
+/// How an entry is called: what its method takes and what its result becomes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Mode {
+    /// `transport: payload` (the default): values in, a value out.
+    Payload,
+    /// `transport: wasi-http`: an HTTP endpoint's request body in, the response out
+    /// ([`crate::serve::transport`]).
+    WasiHttp,
+    /// The method is `wasi:http/incoming-handler#handle`: the whole request in, a
+    /// streamed response out ([`crate::serve::incoming`]).
+    IncomingHandler,
+}
+
 impl WasmFunction {
-    /// One call of the entry's method with `args`, in the caller's context `cx`.
+    /// One call of the entry with `args`, in the caller's context `cx`.
     async fn run(self, cx: CallContext, args: Vec<Value>) -> Result<Value> {
         let f = &*self.0;
-        let params = convert::lower_args(&f.params, &args)
-            .map_err(|e| e.context(format!("{} ({})", f.method, f.id)))?;
-        let (call, wasi) = f.resolve_wasi(&cx)?;
-        let _slots = f.lease(&cx).await?;
-        let deadline = f.limits.deadline();
-        let state = StoreState::new(f.rt.clone(), call, wasi, f.limits.store(), deadline);
-        let mut store = state.into_store(f.engine.engine());
-        store.set_hostcall_fuel(f.limits.hostcall_fuel());
-        let outcome = before(deadline, f.invoke(&mut store, &params)).await;
-        f.outcome(outcome)
+        match f.mode {
+            Mode::Payload => f.call(cx, args).await,
+            Mode::WasiHttp => crate::serve::transport(f, cx, args).await,
+            Mode::IncomingHandler => crate::serve::incoming(f, cx, args).await,
+        }
     }
 }
 
+/// What a started call holds: its pool slot and engine instance, and its store.
+pub(crate) struct Started {
+    _slots: (Lease<()>, OwnedSemaphorePermit),
+    /// A fresh store with the call's WASI, limits and deadline.
+    pub(crate) store: Store<StoreState>,
+    /// When the call runs out of time (None: never).
+    pub(crate) deadline: Option<Instant>,
+}
+
 impl Loaded {
+    /// One call of the entry's method with `args` (payload in, value out).
+    pub(crate) async fn call(&self, cx: CallContext, args: Vec<Value>) -> Result<Value> {
+        let params = convert::lower_args(&self.params, &args)
+            .map_err(|e| e.context(format!("{} ({})", self.method, self.id)))?;
+        let Started {
+            mut store,
+            deadline,
+            _slots,
+        } = self.start(&cx).await?;
+        let outcome = before(deadline, self.invoke(&mut store, &params)).await;
+        self.outcome(outcome)
+    }
+
+    /// Starts a call in `cx`: its WASI resolved, a pool slot and an engine instance
+    /// leased, a fresh store made with the memory limit and the deadline.
+    pub(crate) async fn start(&self, cx: &CallContext) -> Result<Started> {
+        let (call, wasi) = self.resolve_wasi(cx)?;
+        let slots = self.lease(cx).await?;
+        let deadline = self.limits.deadline();
+        let state = StoreState::new(self.rt.clone(), call, wasi, self.limits.store(), deadline);
+        let mut store = state.into_store(self.engine.engine());
+        store.set_hostcall_fuel(self.limits.hostcall_fuel());
+        Ok(Started {
+            _slots: slots,
+            store,
+            deadline,
+        })
+    }
+
     /// The call's WASI, resolved in the caller's context, and its `WasiCtx` when the
     /// entry builds it up front.
     fn resolve_wasi(&self, cx: &CallContext) -> Result<(CallWasi, Option<WasiCtx>)> {
@@ -189,7 +236,7 @@ impl Loaded {
 
     /// Turns a wasmtime error into a weft error: Timeout for the deadline, Internal with
     /// the entry, the method and the wasm backtrace for the rest.
-    fn call_error(&self, e: &wasmtime::Error) -> Error {
+    pub(crate) fn call_error(&self, e: &wasmtime::Error) -> Error {
         let (id, method) = (&self.id, &self.method);
         let trap = e.downcast_ref::<Trap>();
         if trap == Some(&Trap::Interrupt) {
@@ -251,7 +298,7 @@ impl Limits {
     }
 
     /// When a call starting now runs out of time (None: never).
-    fn deadline(self) -> Option<Instant> {
+    pub(crate) fn deadline(self) -> Option<Instant> {
         (self.max_execution_ms > 0)
             .then(|| Instant::now() + Duration::from_millis(self.max_execution_ms as u64))
     }
@@ -267,7 +314,7 @@ impl Limits {
 
 /// Runs `call`, stopping it at `deadline`: the epoch stops a guest that computes; this
 /// stops one parked in a host call (a sleep, a request) when its time is up.
-async fn before<T>(
+pub(crate) async fn before<T>(
     deadline: Option<Instant>,
     call: impl Future<Output = wasmtime::Result<T>>,
 ) -> wasmtime::Result<T> {

@@ -13,7 +13,7 @@ use weft_core::{BoxFuture, Error, Result};
 use weft_registry::{BootMode, Entry, KindHandler};
 use weft_runtime::{Pool, PoolConfig, Runtime};
 
-use crate::call::{Limits, Loaded, WasmFunction};
+use crate::call::{Limits, Loaded, Mode, WasmFunction};
 use crate::component::{BinaryKind, binary_kind, export_func, export_index, wrap_core};
 use crate::engine::{EngineConfig, WasmEngine};
 use crate::link;
@@ -162,9 +162,23 @@ fn load(
         }
     };
     let component = engine.compile(&component_bytes, mode)?;
-    let func_ty = export_func(engine.engine(), &component, &config.method)
-        .map_err(|e| e.in_field("method"))?;
-    let export = export_index(&component, &config.method).map_err(|e| e.in_field("method"))?;
+    let call_mode = call_mode(&config, &entry.kind).map_err(|e| e.in_field("method"))?;
+    let method = match call_mode {
+        Mode::IncomingHandler => incoming_handler_export(engine.engine(), &component)
+            .map_err(|e| e.in_field("method"))?,
+        _ => config.method.clone(),
+    };
+    let func_ty =
+        export_func(engine.engine(), &component, &method).map_err(|e| e.in_field("method"))?;
+    if call_mode == Mode::IncomingHandler
+        && (func_ty.params().len() != 2 || func_ty.results().len() != 0)
+    {
+        return Err(Error::invalid(format!(
+            "export \"{method}\" is not wasi:http's handle(request, response-out)"
+        ))
+        .in_field("method"));
+    }
+    let export = export_index(&component, &method).map_err(|e| e.in_field("method"))?;
     let linker = link::linker(engine.engine(), &component, grants, &entry.id)?;
     let pre = linker
         .instantiate_pre(&component)
@@ -179,6 +193,7 @@ fn load(
         pre,
         export,
         limits: config.limits,
+        mode: call_mode,
         pool: Pool::new(pool_kind),
         plan,
         caps,
@@ -218,14 +233,14 @@ fn validate(c: &WasmConfig, is_wat: bool) -> Result<()> {
         }
     }
     match c.transport.as_str() {
-        "" | "payload" => {}
-        "wasi-http" => {
-            return invalid(
-                "transport",
-                "the wasi-http transport is not supported yet (use payload)",
-            );
-        }
+        "" | "payload" | "wasi-http" => {}
         _ => return invalid("transport", "invalid transport type"),
+    }
+    if c.transport == "wasi-http" && is_incoming_handler(&c.method) {
+        return invalid(
+            "transport",
+            "a wasi:http/incoming-handler method takes the request itself: leave transport unset",
+        );
     }
     c.pool.resolve().map_err(|e| e.in_field("pool"))?;
     if c.limits.max_execution_ms < 0 {
@@ -283,6 +298,59 @@ fn validate(c: &WasmConfig, is_wat: bool) -> Result<()> {
     Ok(())
 }
 
+/// The interface a `wasi:http/incoming-handler` component exports, without its version.
+const INCOMING_HANDLER: &str = "wasi:http/incoming-handler";
+
+/// Whether `method` names `wasi:http/incoming-handler#handle`, with or without an
+/// `@0.2.x` version.
+fn is_incoming_handler(method: &str) -> bool {
+    let Some((iface, "handle")) = method.rsplit_once('#') else {
+        return false;
+    };
+    match iface.strip_prefix(INCOMING_HANDLER) {
+        Some("") => true,
+        Some(version) => version.starts_with("@0.2."),
+        None => false,
+    }
+}
+
+/// How the entry is called: an incoming handler by its method, else by `transport`.
+fn call_mode(config: &WasmConfig, kind: &str) -> Result<Mode> {
+    let mode = if is_incoming_handler(&config.method) {
+        Mode::IncomingHandler
+    } else if config.transport == "wasi-http" {
+        Mode::WasiHttp
+    } else {
+        return Ok(Mode::Payload);
+    };
+    if kind == "process.wasm" {
+        return Err(Error::invalid(
+            "an HTTP handler (wasi-http transport or incoming-handler) must be a function.wasm or function.wat",
+        ));
+    }
+    Ok(mode)
+}
+
+/// The full name of the `wasi:http/incoming-handler@0.2.x#handle` export of `component`
+/// (an entry may leave the version out).
+fn incoming_handler_export(
+    engine: &wasmtime::Engine,
+    component: &wasmtime::component::Component,
+) -> Result<String> {
+    let prefix = format!("{INCOMING_HANDLER}@0.2.");
+    component
+        .component_type()
+        .exports(engine)
+        .map(|(name, _)| name)
+        .find(|name| name.starts_with(&prefix))
+        .map(|name| format!("{name}#handle"))
+        .ok_or_else(|| {
+            Error::invalid(format!(
+                "the component does not export {INCOMING_HANDLER}@0.2.x"
+            ))
+        })
+}
+
 /// Checks `sha256:<lowercase hex>` against the bytes.
 fn verify_hash(expected: &str, bytes: &[u8]) -> Result<()> {
     use sha2::{Digest, Sha256};
@@ -321,19 +389,38 @@ mod tests {
     }
 
     #[test]
-    fn only_the_payload_transport_is_accepted() {
+    fn payload_and_wasi_http_are_the_transports() {
         for ok in ["", "payload"] {
             assert!(validate(&with_transport(ok), true).is_ok(), "{ok:?}");
         }
-        let err = validate(&with_transport("wasi-http"), true).unwrap_err();
+        assert!(validate(&with_transport("wasi-http"), true).is_ok());
+        let mut handler = with_transport("wasi-http");
+        handler.method = "wasi:http/incoming-handler#handle".into();
+        let err = validate(&handler, true).unwrap_err();
         assert_eq!(err.kind(), weft_core::ErrorKind::Invalid);
-        assert_eq!(
-            err.message(),
-            "the wasi-http transport is not supported yet (use payload)"
-        );
+        assert!(err.message().contains("leave transport unset"), "{err}");
         assert_eq!(err.context_chain(), [format!("{FIELD_PREFIX}transport")]);
         let err = validate(&with_transport("grpc"), true).unwrap_err();
         assert_eq!(err.message(), "invalid transport type");
         assert_eq!(err.context_chain(), [format!("{FIELD_PREFIX}transport")]);
+    }
+
+    #[test]
+    fn incoming_handler_methods_are_recognised_with_or_without_a_version() {
+        for yes in [
+            "wasi:http/incoming-handler#handle",
+            "wasi:http/incoming-handler@0.2.0#handle",
+            "wasi:http/incoming-handler@0.2.12#handle",
+        ] {
+            assert!(is_incoming_handler(yes), "{yes}");
+        }
+        for no in [
+            "handle",
+            "wasi:http/incoming-handler#other",
+            "wasi:http/incoming-handler@0.3.0#handle",
+            "wasi:http/incoming-handlers#handle",
+        ] {
+            assert!(!is_incoming_handler(no), "{no}");
+        }
     }
 }

@@ -13,6 +13,7 @@
 //!
 //! ```text
 //! entry      kind handler, entry fields and checks, loading  → call component engine link profiles signature wasi
+//! serve      HTTP endpoints: wasi-http transport, incoming-handler → call
 //! call       the call path: leases, store, deadline, result  → convert engine store wasi
 //! link       WASI per grants, the funcs host, import stubs   → funcs guards profiles store
 //! funcs      the wippy:runtime/funcs host                    → store
@@ -43,6 +44,7 @@ pub mod fuzzing;
 mod guards;
 mod link;
 mod profiles;
+mod serve;
 mod signature;
 mod stdio;
 mod store;

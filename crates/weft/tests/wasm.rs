@@ -483,14 +483,28 @@ async fn bad_wasm_entries_fail_the_boot_with_entry_field_and_reason() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_wasi_http_transport_fails_the_boot_until_http_serves_it() {
+async fn http_transports_are_checked_at_boot() {
     let good_wat = r#"(module (func (export \"f\") (result i32) i32.const 1))"#;
+    let entry = |name: &str, method: &str, transport: &str| {
+        format!(
+            "  - {{name: {name}, kind: function.wat, source: \"{good_wat}\", method: \"{method}\", wit: \"f: func() -> s32;\", transport: {transport}}}\n"
+        )
+    };
     let entries = format!(
-        "namespace: t\nentries:\n  - {{name: web, kind: function.wat, source: \"{good_wat}\", method: f, wit: \"f: func() -> s32;\", transport: wasi-http}}\n  - {{name: plain, kind: function.wat, source: \"{good_wat}\", method: f, wit: \"f: func() -> s32;\", transport: payload}}\n"
+        "namespace: t\nentries:\n{}{}{}{}",
+        entry("web", "f", "wasi-http"),
+        entry("plain", "f", "payload"),
+        entry("grpc", "f", "grpc"),
+        entry("both", "wasi:http/incoming-handler#handle", "wasi-http"),
     );
     let errors = boot(&entries).await.err().expect("boot should fail");
     assert!(
-        errors.contains("t:web (function.wat): field transport:") && errors.contains("wasi-http"),
+        errors.contains("t:grpc (function.wat): field transport: invalid transport type"),
+        "{errors}"
+    );
+    assert!(
+        errors.contains("t:both (function.wat): field transport:")
+            && errors.contains("leave transport unset"),
         "{errors}"
     );
     assert!(
@@ -498,8 +512,18 @@ async fn the_wasi_http_transport_fails_the_boot_until_http_serves_it() {
         "the file is named: {errors}"
     );
     assert!(
-        !errors.contains("t:plain"),
-        "payload stays accepted: {errors}"
+        !errors.contains("t:plain") && !errors.contains("t:web"),
+        "payload and wasi-http are accepted: {errors}"
+    );
+    // A method naming the incoming handler of a module that does not export it.
+    let entries = format!(
+        "namespace: t\nentries:\n{}",
+        entry("nohandler", "wasi:http/incoming-handler#handle", "payload")
+    );
+    let errors = boot(&entries).await.err().expect("boot should fail");
+    assert!(
+        errors.contains("t:nohandler (function.wat): field") && errors.contains("incoming-handler"),
+        "{errors}"
     );
 }
 
