@@ -48,6 +48,7 @@ components=(
   "funcs-user funcs_user.wasm guests/dist/funcs-user.wasm guests/funcs-user wit/wippy-runtime"
   "http-client http_client.wasm guests/dist/http-client.wasm guests/http-client"
   "clock clock.wasm guests/dist/clock.wasm guests/clock"
+  "http-hello http_hello.wasm guests/dist/http-hello.wasm guests/http-hello"
   "hello-wasm hello_wasm.wasm examples/wasm/wasm/hello_wasm.wasm examples/wasm/guest"
   "wasm-cli wasm_cli.wasm examples/wasm-cli/wasm/wasm_cli.wasm examples/wasm-cli/guest"
 )
