@@ -366,6 +366,26 @@ async fn pong_server() -> (String, Arc<AtomicUsize>) {
     (url, hits)
 }
 
+/// A server on loopback answering every request with a 302 to `location`.
+async fn redirect_server(location: &str) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/moved", listener.local_addr().unwrap());
+    let reply = format!(
+        "HTTP/1.1 302 Found\r\nlocation: {location}\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
+    );
+    tokio::spawn(async move {
+        while let Ok((mut sock, _)) = listener.accept().await {
+            let reply = reply.clone();
+            tokio::spawn(async move {
+                let mut buf = [0u8; 4096];
+                let _ = sock.read(&mut buf).await;
+                let _ = sock.write_all(reply.as_bytes()).await;
+            });
+        }
+    });
+    url
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_request_actor_decides_the_guests_outgoing_requests() {
     let (target, hits) = pong_server().await;
@@ -415,6 +435,16 @@ async fn the_request_actor_decides_the_guests_outgoing_requests() {
         .await
         .unwrap();
     assert_eq!(parts(res).await.2, "fetched 200");
+    assert_eq!(hits.load(Ordering::SeqCst), 1);
+    // Redirects are not followed by the host: the guest gets the 302 itself, and any
+    // request it makes to the target is checked like the first.
+    let redirect = redirect_server(&target).await;
+    let res = c
+        .get(format!("http://{bob}/fetch?url={redirect}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(parts(res).await.2, "fetched 302");
     assert_eq!(hits.load(Ordering::SeqCst), 1);
     let res = c
         .get(format!("http://{alice}/api/fetch?{query}"))
