@@ -36,6 +36,9 @@ function M.main()
       if data == "quit" then return "bye" end
       if data == "close-me" then
         process.send(msg:from(), "ws.close", "asked to")
+      elseif data:sub(1, 5) == "spam:" then
+        local chunk = string.rep("z", 1024)
+        for _ = 1, tonumber(data:sub(6)) do process.send(msg:from(), "spam", chunk) end
       elseif data:sub(1, 5) == "echo:" then
         process.send(msg:from(), "echo", data:sub(6))
       else
@@ -60,7 +63,7 @@ local http = require("http")
 local json = require("json")
 local function handler()
   local req = http.request()
-  local target = process.registry.lookup("chat")
+  local target = process.registry.lookup(req:query("to") or "chat")
   if not target then
     http.response():set_status(503)
     http.response():write("no chat yet")
@@ -125,6 +128,18 @@ entries:
     func: relay
   - name: procs
     kind: process.host
+    host: {{mailbox_size: 64}}
+    lifecycle: {{auto_start: true}}
+  - name: sink
+    kind: process.lua
+    method: main
+    modules: [time]
+    source: |
+      return {{ main = function() process.registry.register("sink"); time.sleep("1h") end }}
+  - name: sink.service
+    kind: process.service
+    process: sink
+    host: procs
     lifecycle: {{auto_start: true}}
   - name: chat
     kind: process.lua
@@ -314,6 +329,54 @@ async fn an_oversized_message_is_refused_with_1009() {
     a.send(Message::text("x".repeat(4000))).await.unwrap();
     let (code, _) = closed(&mut a).await;
     assert_eq!(code, CloseCode::Size);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_flooding_a_target_that_does_not_keep_up_is_closed_with_1013() {
+    // The sink never reads its mailbox (64 messages on its host).
+    let dir = app(r#"wsrelay.write_timeout: "1s""#);
+    let (_booted, addr) = common::serve_http(dir.path(), "app:gateway").await;
+    ready(addr).await;
+    let mut ws = connect(addr, "to=sink").await;
+    let started = Instant::now();
+    for i in 0..500 {
+        if ws.send(Message::text(format!("m{i}"))).await.is_err() {
+            break;
+        }
+    }
+    let (code, reason) = closed(&mut ws).await;
+    assert_eq!(
+        (code, reason.as_str()),
+        (CloseCode::Again, "target is not keeping up")
+    );
+    assert!(started.elapsed() >= Duration::from_millis(900));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_that_does_not_read_is_disconnected() {
+    let dir = app(r#"wsrelay.write_timeout: "1s""#);
+    let (_booted, addr) = common::serve_http(dir.path(), "app:gateway").await;
+    let mut ws = connect(addr, "").await;
+    welcome(&mut ws).await;
+    // 50 MB for a client that reads nothing for a while.
+    let total = 50_000;
+    ws.send(Message::text(format!("spam:{total}")))
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let mut got = 0;
+    loop {
+        match tokio::time::timeout(Duration::from_secs(5), ws.next()).await {
+            Ok(Some(Ok(Message::Text(_)))) => got += 1,
+            Ok(Some(Ok(Message::Close(_)))) | Ok(Some(Err(_))) | Ok(None) => break,
+            Ok(Some(Ok(_))) => {}
+            Err(_) => panic!("neither disconnected nor done after {got} messages"),
+        }
+    }
+    assert!(
+        got < total,
+        "all {total} messages were buffered for a client that did not read"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
