@@ -26,8 +26,11 @@ function M.main()
   local function broadcast(topic, data)
     for pid in pairs(clients) do process.send(pid, topic, data) end
   end
+  local events = process.events()
   while true do
-    local msg = inbox:receive()
+    local r = channel.select({ inbox:case_receive(), events:case_receive() })
+    if r.channel == events then return "stopped" end
+    local msg = r.value
     local topic, data = msg:topic(), msg:payload():data()
     if topic == "ws.join" then
       clients[data.client_pid] = true
@@ -133,9 +136,8 @@ entries:
   - name: sink
     kind: process.lua
     method: main
-    modules: [time]
     source: |
-      return {{ main = function() process.registry.register("sink"); time.sleep("1h") end }}
+      return {{ main = function() process.registry.register("sink"); process.events():receive() end }}
   - name: sink.service
     kind: process.service
     process: sink
@@ -294,6 +296,54 @@ async fn target_exit_closes_the_socket() {
             (CloseCode::Normal, "target process exited".into())
         );
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stopping_server_closes_relayed_sockets_and_streams() {
+    let dir = app("");
+    let (booted, addr) = common::serve_http(dir.path(), "app:gateway").await;
+    let mut ws = connect(addr, "").await;
+    welcome(&mut ws).await;
+    let res = reqwest::get(format!("http://{addr}/ws?header=X-SSE-Relay&detached=1"))
+        .await
+        .unwrap();
+    let mut body = Box::pin(res);
+    assert_eq!(sse_events_from(&mut body, 1).await[0].0, "ready");
+    let started = Instant::now();
+    let stopping = tokio::spawn(async move {
+        booted
+            .runtime
+            .services
+            .stop_all(Duration::from_secs(5))
+            .await;
+        booted
+    });
+    // The chat stops too: whichever goes first closes the socket.
+    let end = closed(&mut ws).await;
+    assert!(
+        end == (CloseCode::Away, "server shutting down".into())
+            || end == (CloseCode::Normal, "target process exited".into()),
+        "{end:?}"
+    );
+    assert_eq!(
+        sse_events_from(&mut body, 1).await,
+        [(
+            "done".to_string(),
+            r#"{"reason":"server shutting down"}"#.to_string()
+        )]
+    );
+    // Both end at once.
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
+    drop(stopping.await.unwrap());
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
