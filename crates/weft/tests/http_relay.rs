@@ -131,6 +131,9 @@ entries:
     func: relay
   - name: procs
     kind: process.host
+    lifecycle: {{auto_start: true}}
+  - name: small
+    kind: process.host
     host: {{mailbox_size: 64}}
     lifecycle: {{auto_start: true}}
   - name: sink
@@ -141,7 +144,7 @@ entries:
   - name: sink.service
     kind: process.service
     process: sink
-    host: procs
+    host: small
     lifecycle: {{auto_start: true}}
   - name: chat
     kind: process.lua
@@ -503,6 +506,30 @@ async fn many_concurrent_sockets_echo() {
         "echo round trip with {n} sockets open: median {:?}, p99 {:?}",
         times[times.len() / 2],
         times[times.len() * 99 / 100]
+    );
+
+    // Echo throughput: 100 sockets each with one message in flight at a time.
+    let rounds = 50;
+    let started = Instant::now();
+    let tasks: Vec<_> = sockets
+        .into_iter()
+        .take(100)
+        .map(|mut ws| {
+            tokio::spawn(async move {
+                for i in 0..rounds {
+                    ws.send(Message::text(format!("echo:{i}"))).await.unwrap();
+                    next_text(&mut ws).await;
+                }
+            })
+        })
+        .collect();
+    let k = tasks.len();
+    for t in tasks {
+        t.await.unwrap();
+    }
+    eprintln!(
+        "{k} sockets echoing: {:.0} round trips/s",
+        (k * rounds) as f64 / started.elapsed().as_secs_f64()
     );
 }
 
