@@ -403,10 +403,9 @@ impl Conn {
                             let data = relay::json(&relay::payload(msg.payload));
                             let topic = serde_json::to_string(&msg.topic).unwrap_or_default();
                             let text = format!("{{\"data\":{data},\"topic\":{topic}}}");
-                            match tokio::time::timeout(settings.write_timeout, ws.send(Message::text(text))).await {
-                                Ok(Ok(())) => {}
-                                Ok(Err(_)) => break End::Client,
-                                Err(_) => break End::Close(CloseCode::Policy, "client too slow".into()),
+                            match write(&mut ws, Message::text(text), &mailbox, &settings).await {
+                                Ok(()) => {}
+                                Err(end) => break end,
                             }
                         }
                     }
@@ -443,6 +442,40 @@ impl Conn {
                     .send(&cx, &target, "ws.leave", vec![who(&metadata)]);
                 let _ = rt.processes.unmonitor(&cx, &target);
                 Ok(Value::str("websocket connection closed"))
+            }
+        }
+    }
+}
+
+/// Writes one frame to a client: a client that does not take it within the write
+/// timeout, or for whom `max_pending` messages pile up meanwhile, is too slow.
+async fn write<S>(
+    ws: &mut WebSocketStream<S>,
+    msg: Message,
+    mailbox: &tokio::sync::mpsc::Receiver<weft_runtime::Message>,
+    settings: &Settings,
+) -> std::result::Result<(), End>
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+{
+    let too_slow = || End::Close(CloseCode::Policy, "client too slow".into());
+    let send = ws.send(msg);
+    tokio::pin!(send);
+    // Most frames go out at once: no timers for them.
+    if let std::task::Poll::Ready(sent) = futures::poll!(&mut send) {
+        return sent.map_err(|_| End::Client);
+    }
+    let deadline = tokio::time::sleep(settings.write_timeout);
+    tokio::pin!(deadline);
+    let mut check = tokio::time::interval(Duration::from_millis(10));
+    loop {
+        tokio::select! {
+            sent = &mut send => return sent.map_err(|_| End::Client),
+            () = &mut deadline => return Err(too_slow()),
+            _ = check.tick() => {
+                if mailbox.len() >= settings.max_pending {
+                    return Err(too_slow());
+                }
             }
         }
     }
