@@ -38,6 +38,7 @@ target_triple=wasm32-wasip2
 shared="guests/Cargo.toml guests/Cargo.lock guests/build.sh"
 
 # name | cargo output file | committed artifact | source paths besides $shared
+# (a guest an example serves as it is has a line of its own for the example's copy)
 components=(
   "types types.wasm guests/dist/types.wasm guests/types"
   "spin spin.wasm guests/dist/spin.wasm guests/spin"
@@ -49,6 +50,7 @@ components=(
   "http-client http_client.wasm guests/dist/http-client.wasm guests/http-client"
   "clock clock.wasm guests/dist/clock.wasm guests/clock"
   "http-hello http_hello.wasm guests/dist/http-hello.wasm guests/http-hello"
+  "http-hello-example http_hello.wasm examples/http/wasm/http-hello.wasm guests/http-hello"
   "hello-wasm hello_wasm.wasm examples/wasm/wasm/hello_wasm.wasm examples/wasm/guest"
   "wasm-cli wasm_cli.wasm examples/wasm-cli/wasm/wasm_cli.wasm examples/wasm-cli/guest"
 )
