@@ -4,9 +4,10 @@
 //! component, a `transport: wasi-http` WAT function, and a WebSocket chat room served by
 //! a Lua process through the relay.
 
-use std::io::{BufRead, BufReader};
+mod common;
+
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
@@ -22,24 +23,10 @@ type Ws =
 /// base URL.
 fn start() -> (Child, String, mpsc::Receiver<String>) {
     let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/http");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_weft"))
-        .arg("-C")
-        .arg(&example)
-        .args(["-v", "run", "-o", "app:gateway:addr=127.0.0.1:0"])
-        .env_remove("WEFT_LOG")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run weft");
-    let stderr = child.stderr.take().unwrap();
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            if tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
+    let (mut child, rx) = common::spawn_weft(
+        &example,
+        &["-v", "run", "-o", "app:gateway:addr=127.0.0.1:0"],
+    );
     let deadline = Instant::now() + Duration::from_secs(60);
     let mut log = Vec::new();
     while let Some(left) = deadline.checked_duration_since(Instant::now()) {

@@ -3,9 +3,8 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::process::{Child, ExitStatus};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
@@ -52,43 +51,12 @@ entries:
 
 /// Starts `weft -v run` on `dir`; returns the child and its stderr lines as they come.
 fn serve(dir: &Path) -> (Child, mpsc::Receiver<String>) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_weft"))
-        .arg("-C")
-        .arg(dir)
-        .args(["-v", "run"])
-        .env_remove("WEFT_LOG")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run weft");
-    let stderr = child.stderr.take().unwrap();
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            if tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
-    (child, rx)
+    common::spawn_weft(dir, &["-v", "run"])
 }
 
 /// Reads lines until one contains `needle`; returns everything read.
 fn wait_for(lines: &mpsc::Receiver<String>, needle: &str, log: &mut Vec<String>) {
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while let Some(left) = deadline.checked_duration_since(Instant::now()) {
-        match lines.recv_timeout(left) {
-            Ok(line) => {
-                let found = line.contains(needle);
-                log.push(line);
-                if found {
-                    return;
-                }
-            }
-            Err(_) => break,
-        }
-    }
-    panic!("no log line with {needle:?}:\n{}", log.join("\n"));
+    common::wait_for_line(lines, needle, Duration::from_secs(5), log);
 }
 
 fn signal(child: &Child, sig: i32) {

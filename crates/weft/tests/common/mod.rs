@@ -70,3 +70,54 @@ pub async fn serve_http(root: &Path, server: &str) -> (weft::Booted, std::net::S
         .expect("bound");
     (booted, addr)
 }
+
+/// Starts the `weft` binary on the app in `dir` with `args` (e.g. `["-v", "run"]`),
+/// stdout discarded; returns the child and its stderr lines as they come.
+pub fn spawn_weft(
+    dir: &Path,
+    args: &[&str],
+) -> (std::process::Child, std::sync::mpsc::Receiver<String>) {
+    use std::io::{BufRead, BufReader};
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_weft"))
+        .arg("-C")
+        .arg(dir)
+        .args(args)
+        .env_remove("WEFT_LOG")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run weft");
+    let stderr = child.stderr.take().expect("stderr");
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    (child, rx)
+}
+
+/// Reads `lines` until one contains `needle` (within `limit`), keeping all in `log`;
+/// returns that line. Panics with the log read so far when none comes.
+pub fn wait_for_line(
+    lines: &std::sync::mpsc::Receiver<String>,
+    needle: &str,
+    limit: std::time::Duration,
+    log: &mut Vec<String>,
+) -> String {
+    let deadline = std::time::Instant::now() + limit;
+    while let Some(left) = deadline.checked_duration_since(std::time::Instant::now()) {
+        match lines.recv_timeout(left) {
+            Ok(line) => {
+                log.push(line.clone());
+                if line.contains(needle) {
+                    return line;
+                }
+            }
+            Err(_) => break,
+        }
+    }
+    panic!("no log line with {needle:?}:\n{}", log.join("\n"));
+}
