@@ -588,15 +588,13 @@ fn parse_wrk(text: &str) -> Run {
             (Some("Requests/sec:"), Some(v)) => run.rps = v.parse().unwrap_or(0.0),
             (Some("50%"), Some(v)) => run.p50_ms = millis(v),
             (Some("99%"), Some(v)) => run.p99_ms = millis(v),
-            (Some("Non-2xx"), _) => {
-                // "Non-2xx or 3xx responses: 12" (expected for the 404 route)
-                if !route_is_404(text) {
-                    run.non_2xx += line
-                        .rsplit(' ')
-                        .next()
-                        .and_then(|n| n.parse::<u64>().ok())
-                        .unwrap_or(0);
-                }
+            // "Non-2xx or 3xx responses: 12" (expected for the 404 route)
+            (Some("Non-2xx"), _) if !route_is_404(text) => {
+                run.non_2xx += line
+                    .rsplit(' ')
+                    .next()
+                    .and_then(|n| n.parse::<u64>().ok())
+                    .unwrap_or(0);
             }
             (Some("Socket"), _) => {
                 // "Socket errors: connect 0, read 0, write 0, timeout 0"
