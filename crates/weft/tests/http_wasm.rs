@@ -462,3 +462,59 @@ async fn the_request_actor_decides_the_guests_outgoing_requests() {
         "a denied request reached the server"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_guest_past_its_memory_or_mid_body_is_stopped_and_the_next_request_is_served() {
+    let entries = [
+        hello(
+            "small",
+            HANDLE,
+            "    limits: {max_memory_mb: 4, max_execution_ms: 2000}\n",
+        ),
+        hello("endless", HANDLE, "    limits: {max_execution_ms: 300}\n"),
+        endpoint("echo.ep", "api", "POST", "/echo", "small"),
+        endpoint("big.ep", "api", "GET", "/big", "endless"),
+        endpoint("ok.ep", "api", "GET", "/ok", "endless"),
+    ]
+    .concat();
+    let dir = app(&entries, "");
+    let (_booted, addr) = serve_http(dir.path(), "t:gateway").await;
+    let c = client();
+
+    // The echo reads the whole body into the guest's memory: 16 MB cannot fit in 4 MB.
+    let res = c
+        .post(format!("http://{addr}/api/echo"))
+        .body(vec![b'a'; 16 << 20])
+        .send()
+        .await;
+    if let Ok(res) = res {
+        assert_eq!(res.status().as_u16(), 500, "a guest past its memory limit");
+    }
+    let (status, _, _) = parts(
+        c.post(format!("http://{addr}/api/echo"))
+            .body("small")
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, 200, "the next request is served");
+
+    // A body that would never end is cut at the deadline: the client's read ends.
+    let started = std::time::Instant::now();
+    let res = c
+        .get(format!("http://{addr}/api/big?n=4000000000"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 200, "the head went out first");
+    let read = res.bytes().await.map(|b| b.len()).unwrap_or(0);
+    assert!(read < 4_000_000_000, "{read} bytes");
+    assert!(
+        started.elapsed() < Duration::from_secs(15),
+        "cut after {:?}",
+        started.elapsed()
+    );
+    let (status, _, _) = parts(c.get(format!("http://{addr}/api/ok")).send().await.unwrap()).await;
+    assert_eq!(status, 200);
+}
