@@ -345,6 +345,25 @@ impl Exchange {
         true
     }
 
+    /// Ends a response that cannot be completed (the function failed after it started
+    /// answering): a response not sent yet becomes a 500 with `reason`; one that
+    /// streams ends with an error, so that the client sees a broken response (hyper
+    /// closes the connection without the final chunk) rather than a complete-looking
+    /// truncated one.
+    pub async fn abort(&self, reason: &str) {
+        let mut w = self.writer.lock().await;
+        match std::mem::replace(&mut w.out, Out::Closed) {
+            Out::Pending(respond) => {
+                let res = crate::pipeline::text_error(StatusCode::INTERNAL_SERVER_ERROR, reason);
+                let _ = respond.send(res);
+            }
+            Out::Streaming(chunks) => {
+                let _ = chunks.send(Err(reason.to_string().into())).await;
+            }
+            Out::Closed => {}
+        }
+    }
+
     /// Answers with `response` when nothing was sent yet (the endpoint's own answers);
     /// false when the function had started a response.
     pub async fn respond(&self, response: HttpResponse) -> bool {

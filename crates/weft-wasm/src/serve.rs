@@ -143,7 +143,7 @@ fn plain() -> HeaderValue {
 /// flushed. The response ends when the guest finishes its body, even if the guest runs
 /// on. A guest that fails or runs out of time before setting a response fails the call
 /// (the endpoint answers 500, or 504 for `max_execution_ms`); after, the response is
-/// cut short.
+/// aborted ([`Exchange::abort`]): a 500 if nothing went out yet, else a broken stream.
 pub(crate) async fn incoming(f: &Loaded, cx: CallContext, _args: Vec<Value>) -> Result<Value> {
     let ex = request_of(f, &cx, "a wasi:http/incoming-handler")?;
     let started = f.start(&cx).await?;
@@ -179,7 +179,14 @@ pub(crate) async fn incoming(f: &Loaded, cx: CallContext, _args: Vec<Value>) -> 
     };
     // `started` keeps the call's pool slot and instance until the end of this call.
     let outcome = before(deadline, relay(&ex, guest, rx)).await;
-    outcome.map_err(|e| f.call_error(&e)).map(|()| Value::Nil)
+    let outcome = outcome.map_err(|e| f.call_error(&e));
+    if let Err(e) = &outcome
+        && ex.handled()
+    {
+        // Failed after its head: the client must not take what came as the whole body.
+        ex.abort(&e.to_string()).await;
+    }
+    outcome.map(|()| Value::Nil)
 }
 
 /// The request as the guest sees it: the exchange's method, target (with the `Host` as

@@ -500,7 +500,7 @@ async fn a_guest_past_its_memory_or_mid_body_is_stopped_and_the_next_request_is_
     .await;
     assert_eq!(status, 200, "the next request is served");
 
-    // A body that would never end is cut at the deadline: the client's read ends.
+    // A body that would never end is cut at the deadline: the client's read fails.
     let started = std::time::Instant::now();
     let res = c
         .get(format!("http://{addr}/api/big?n=4000000000"))
@@ -508,8 +508,10 @@ async fn a_guest_past_its_memory_or_mid_body_is_stopped_and_the_next_request_is_
         .await
         .unwrap();
     assert_eq!(res.status().as_u16(), 200, "the head went out first");
-    let read = res.bytes().await.map(|b| b.len()).unwrap_or(0);
-    assert!(read < 4_000_000_000, "{read} bytes");
+    assert!(
+        res.bytes().await.is_err(),
+        "a body cut short is not a complete one"
+    );
     assert!(
         started.elapsed() < Duration::from_secs(15),
         "cut after {:?}",
