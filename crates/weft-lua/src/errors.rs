@@ -265,6 +265,21 @@ mod tests {
     }
 
     #[test]
+    fn empty_details_read_back_as_an_empty_table() {
+        let lua = lua();
+        let (kind, n): (String, i64) = lua
+            .load(
+                "local d = errors.new({message = 'x', details = {}}):details()
+                 local n = 0
+                 for _ in pairs(d) do n = n + 1 end
+                 return type(d), n",
+            )
+            .eval()
+            .unwrap();
+        assert_eq!((kind.as_str(), n), ("table", 0));
+    }
+
+    #[test]
     fn wrap_keeps_inner_message_and_prefixes_the_string_form() {
         let lua = lua();
         let (msg, text, kind): (String, String, String) = lua

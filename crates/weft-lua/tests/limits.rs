@@ -41,7 +41,8 @@ entries:
     kind: function.lua
     source: |
       return {run = function(timeout)
-        local _, err = funcs.new():with_options({timeout = timeout}):call("t:spin_forever")
+        -- Options weft does not use (Wippy's retries) are ignored, not refused.
+        local _, err = funcs.new():with_options({timeout = timeout, retries = 3}):call("t:spin_forever")
         return err:kind() .. ": " .. tostring(err)
       end}
     method: run

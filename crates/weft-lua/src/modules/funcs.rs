@@ -142,10 +142,13 @@ impl UserData for Executor {
                         }
                         next.timeout = Some(std::time::Duration::from_nanos(nanos as u64));
                     }
+                    // Wippy ignores options it does not use; so does weft (with a
+                    // note in the debug log).
                     other => {
-                        return Err(mlua::Error::external(Error::invalid(format!(
-                            "unknown call option {other:?} (supported: timeout)"
-                        ))));
+                        tracing::debug!(
+                            option = other,
+                            "funcs: call option ignored (supported: timeout)"
+                        );
                     }
                 }
             }
