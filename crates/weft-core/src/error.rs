@@ -114,9 +114,10 @@ impl Error {
         Error::new(ErrorKind::NotFound, message)
     }
 
-    /// An Invalid error.
+    /// An Invalid error: bad input, so not retryable (`retryable() == Some(false)`, as
+    /// Wippy's modules report it).
     pub fn invalid(message: impl Into<String>) -> Error {
-        Error::new(ErrorKind::Invalid, message)
+        Error::new(ErrorKind::Invalid, message).with_retryable(Some(false))
     }
 
     /// An Internal error.

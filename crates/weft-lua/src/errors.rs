@@ -265,6 +265,21 @@ mod tests {
     }
 
     #[test]
+    fn invalid_input_errors_are_not_retryable() {
+        let lua = lua();
+        let (kind, retryable): (String, LuaValue) = lua
+            .load("local e = errors.new({message = 'x', kind = errors.INVALID}) return e:kind(), e:retryable()")
+            .eval()
+            .unwrap();
+        // errors.new keeps what the code says (nothing here); module errors say false.
+        assert_eq!((kind.as_str(), retryable), ("Invalid", LuaValue::Nil));
+        let made = push(&lua, Error::invalid("bad input")).unwrap();
+        lua.globals().set("made", made).unwrap();
+        let retryable: LuaValue = lua.load("return made:retryable()").eval().unwrap();
+        assert_eq!(retryable, LuaValue::Boolean(false));
+    }
+
+    #[test]
     fn empty_details_read_back_as_an_empty_table() {
         let lua = lua();
         let (kind, n): (String, i64) = lua
