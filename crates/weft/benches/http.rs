@@ -15,10 +15,12 @@
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::process::Command;
 use std::time::Duration;
 
 use weft_registry::{BootOptions, LoadOptions};
+use wrk::{Run, env_num, median};
+
+mod wrk;
 
 /// The same allocator as the `weft` binary.
 #[global_allocator]
@@ -72,21 +74,12 @@ const ROUTES: [(&str, &str); 3] = [
     ("/nope", "404 (the stack's floor)"),
 ];
 
-/// One `wrk` run's figures.
-#[derive(Clone, Copy, Debug, Default)]
-struct Run {
-    rps: f64,
-    p50_ms: f64,
-    p99_ms: f64,
-    errors: u64,
-}
-
 fn main() {
     let secs = env_num("HTTP_SECS", 10);
     let rounds = env_num("HTTP_ROUNDS", 3);
     let conns = env_num("HTTP_CONNS", 64);
     let idle = env_num("HTTP_IDLE_CONNS", 2000);
-    if Command::new("wrk").arg("--version").output().is_err() {
+    if !wrk::available() {
         eprintln!("wrk is not on the PATH (Debian: apt-get install wrk)");
         std::process::exit(2);
     }
@@ -127,12 +120,12 @@ fn main() {
 
     // Warm up every route (pools, caches, the allocator).
     for (path, _) in ROUTES {
-        wrk(addr, path, conns, 2);
+        wrk::run(&format!("http://{addr}{path}"), conns, 2, None);
     }
     let mut runs: Vec<Vec<Run>> = vec![Vec::new(); ROUTES.len()];
     for round in 1..=rounds {
         for (i, (path, _)) in ROUTES.iter().enumerate() {
-            let run = wrk(addr, path, conns, secs);
+            let run = wrk::run(&format!("http://{addr}{path}"), conns, secs, None);
             eprintln!(
                 "round {round}: {path:<20} {:>9.0} req/s  p50 {:.2} ms  p99 {:.2} ms  errors {}",
                 run.rps, run.p50_ms, run.p99_ms, run.errors
@@ -162,66 +155,6 @@ fn main() {
         per_conn / 1024.0
     );
     rt.block_on(booted.runtime.services.stop_all(Duration::from_secs(5)));
-}
-
-/// One `wrk` run on `path`.
-fn wrk(addr: SocketAddr, path: &str, conns: usize, secs: usize) -> Run {
-    let out = Command::new("wrk")
-        .args([
-            "-t2",
-            &format!("-c{conns}"),
-            &format!("-d{secs}s"),
-            "--latency",
-            &format!("http://{addr}{path}"),
-        ])
-        .output()
-        .expect("run wrk");
-    let text = String::from_utf8_lossy(&out.stdout);
-    parse_wrk(&text)
-}
-
-/// The figures of `wrk --latency` output.
-fn parse_wrk(text: &str) -> Run {
-    let mut run = Run::default();
-    for line in text.lines().map(str::trim) {
-        let mut words = line.split_whitespace();
-        match (words.next(), words.next()) {
-            (Some("Requests/sec:"), Some(v)) => run.rps = v.parse().unwrap_or(0.0),
-            (Some("50%"), Some(v)) => run.p50_ms = millis(v),
-            (Some("99%"), Some(v)) => run.p99_ms = millis(v),
-            (Some("Non-2xx"), _) => {}
-            (Some("Socket"), _) => {
-                // "Socket errors: connect 0, read 0, write 0, timeout 0"
-                run.errors += line
-                    .split(|c: char| !c.is_ascii_digit())
-                    .filter_map(|n| n.parse::<u64>().ok())
-                    .sum::<u64>();
-            }
-            _ => {}
-        }
-    }
-    run
-}
-
-/// A wrk latency (`812.00us`, `1.20ms`, `2.01s`) in milliseconds.
-fn millis(v: &str) -> f64 {
-    let split = v.find(|c: char| c.is_ascii_alphabetic()).unwrap_or(v.len());
-    let (n, unit) = v.split_at(split);
-    let n: f64 = n.parse().unwrap_or(0.0);
-    match unit {
-        "us" => n / 1000.0,
-        "ms" => n,
-        "s" => n * 1000.0,
-        "m" => n * 60_000.0,
-        _ => n,
-    }
-}
-
-/// The median run by requests per second.
-fn median(runs: &[Run]) -> Run {
-    let mut sorted = runs.to_vec();
-    sorted.sort_by(|a, b| a.rps.total_cmp(&b.rps));
-    sorted.get(sorted.len() / 2).copied().unwrap_or_default()
 }
 
 /// The server's resident memory per idle keep-alive connection: `n` connections each
@@ -269,14 +202,6 @@ fn rss_bytes() -> u64 {
         .and_then(|p| p.parse().ok())
         .unwrap_or(0);
     pages * 4096
-}
-
-/// A number from the environment, else `default`.
-fn env_num(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
 }
 
 /// Raises the soft limit on open files.

@@ -36,6 +36,9 @@ use futures::{SinkExt, StreamExt};
 use sha2::{Digest, Sha256};
 use tokio_tungstenite::tungstenite::Message;
 use weft_registry::{BootOptions, LoadOptions};
+use wrk::{Run, env_num, median};
+
+mod wrk;
 
 /// The same allocator as the `weft` binary.
 #[global_allocator]
@@ -164,16 +167,6 @@ struct Route {
     script: Option<PathBuf>,
 }
 
-/// One `wrk` run's figures.
-#[derive(Clone, Copy, Debug, Default)]
-struct Run {
-    rps: f64,
-    p50_ms: f64,
-    p99_ms: f64,
-    errors: u64,
-    non_2xx: u64,
-}
-
 /// One round's WebSocket figures.
 #[derive(Clone, Copy, Debug, Default)]
 struct WsRun {
@@ -194,7 +187,7 @@ fn main() {
     let ws_messages = env_num("WS_MESSAGES", 10_000);
     let ws_sockets = env_num("WS_SOCKETS", 100);
     let ws_secs = env_num("WS_SECS", 5);
-    if Command::new("wrk").arg("--version").output().is_err() {
+    if !wrk::available() {
         eprintln!("wrk is not on the PATH (Debian: apt-get install wrk)");
         std::process::exit(2);
     }
@@ -563,76 +556,13 @@ async fn next_text(ws: &mut Ws) -> String {
     }
 }
 
-/// One `wrk` run on `route`.
+/// One `wrk` run on `route`; the 404 route's non-2xx answers are the point, not errors.
 fn wrk(route: &Route, conns: usize, secs: usize) -> Run {
-    let mut cmd = Command::new("wrk");
-    cmd.args([
-        "-t2",
-        &format!("-c{conns}"),
-        &format!("-d{secs}s"),
-        "--latency",
-    ]);
-    if let Some(script) = &route.script {
-        cmd.arg("-s").arg(script);
-    }
-    let out = cmd.arg(&route.url).output().expect("run wrk");
-    parse_wrk(&String::from_utf8_lossy(&out.stdout))
-}
-
-/// The figures of `wrk --latency` output.
-fn parse_wrk(text: &str) -> Run {
-    let mut run = Run::default();
-    for line in text.lines().map(str::trim) {
-        let mut words = line.split_whitespace();
-        match (words.next(), words.next()) {
-            (Some("Requests/sec:"), Some(v)) => run.rps = v.parse().unwrap_or(0.0),
-            (Some("50%"), Some(v)) => run.p50_ms = millis(v),
-            (Some("99%"), Some(v)) => run.p99_ms = millis(v),
-            // "Non-2xx or 3xx responses: 12" (expected for the 404 route)
-            (Some("Non-2xx"), _) if !route_is_404(text) => {
-                run.non_2xx += line
-                    .rsplit(' ')
-                    .next()
-                    .and_then(|n| n.parse::<u64>().ok())
-                    .unwrap_or(0);
-            }
-            (Some("Socket"), _) => {
-                // "Socket errors: connect 0, read 0, write 0, timeout 0"
-                run.errors += line
-                    .split(|c: char| !c.is_ascii_digit())
-                    .filter_map(|n| n.parse::<u64>().ok())
-                    .sum::<u64>();
-            }
-            _ => {}
-        }
+    let mut run = wrk::run(&route.url, conns, secs, route.script.as_deref());
+    if route.url.ends_with("/nope") {
+        run.non_2xx = 0;
     }
     run
-}
-
-/// Whether a wrk output is the 404 route's (its non-2xx answers are the point).
-fn route_is_404(text: &str) -> bool {
-    text.contains("/nope")
-}
-
-/// A wrk latency (`812.00us`, `1.20ms`, `2.01s`) in milliseconds.
-fn millis(v: &str) -> f64 {
-    let split = v.find(|c: char| c.is_ascii_alphabetic()).unwrap_or(v.len());
-    let (n, unit) = v.split_at(split);
-    let n: f64 = n.parse().unwrap_or(0.0);
-    match unit {
-        "us" => n / 1000.0,
-        "ms" => n,
-        "s" => n * 1000.0,
-        "m" => n * 60_000.0,
-        _ => n,
-    }
-}
-
-/// The median run by requests per second.
-fn median(runs: &[Run]) -> Run {
-    let mut sorted = runs.to_vec();
-    sorted.sort_by(|a, b| a.rps.total_cmp(&b.rps));
-    sorted.get(sorted.len() / 2).copied().unwrap_or_default()
 }
 
 /// A free loopback port (bound, then released for the child to take).
@@ -690,12 +620,4 @@ fn loadavg() -> String {
         .ok()
         .and_then(|l| l.split_whitespace().next().map(str::to_string))
         .unwrap_or_else(|| "?".into())
-}
-
-/// A number from the environment, else `default`.
-fn env_num(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
 }
