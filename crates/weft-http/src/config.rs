@@ -515,6 +515,144 @@ mod tests {
         assert_eq!(colon_params("/"), "/");
     }
 
+    /// An entry `app:x` of `kind` with `data` (and `meta`).
+    fn entry(kind: &str, data: serde_json::Value, meta: serde_json::Value) -> Entry {
+        let mut e = Entry::new(EntryId::new("app", "x"), kind);
+        e.data = serde_json::from_value(data).unwrap();
+        if let Value::Map(m) = serde_json::from_value::<Value>(meta).unwrap() {
+            e.meta = (*m).clone();
+        }
+        e
+    }
+
+    /// The error of a service config: (field, message).
+    fn service_error(data: serde_json::Value) -> (String, String) {
+        let e = ServiceConfig::from_entry(&entry("http.service", data, serde_json::json!({})))
+            .unwrap_err();
+        (e.context_chain().join(","), e.message().to_string())
+    }
+
+    #[test]
+    fn bad_service_fields_are_named() {
+        use serde_json::json;
+        let cases = [
+            (json!({}), "addr", "address is required"),
+            (
+                json!({"addr": ":8080", "timeouts": {"read": "soon"}}),
+                "timeouts.read",
+                "invalid read timeout",
+            ),
+            (
+                json!({"addr": ":8080", "timeouts": {"read": "-1s"}}),
+                "timeouts.read",
+                "invalid read timeout",
+            ),
+            (
+                json!({"addr": ":8080", "timeouts": {"slow": "1s"}}),
+                "timeouts.slow",
+                "unknown timeout",
+            ),
+            (
+                json!({"addr": ":8080", "host": {"buffer_size": -1}}),
+                "host.buffer_size",
+                "buffer size must be non-negative",
+            ),
+            (
+                json!({"addr": ":8080", "max_header_bytes": 10}),
+                "max_header_bytes",
+                "between 8192",
+            ),
+            (
+                json!({"addr": ":8080", "tls": {"mode": "auto"}}),
+                "tls.mode",
+                "overlay network",
+            ),
+            (
+                json!({"addr": ":8080", "tls": {"mode": "manual", "cert": "c.pem"}}),
+                "tls.cert",
+                "exactly one pair",
+            ),
+            (
+                json!({"addr": ":8080", "tls": {"mode": "manual"}}),
+                "tls.cert",
+                "needs cert and key",
+            ),
+            (
+                json!({"addr": ":8080", "tls": {"cert": "c.pem", "key": "k.pem"}}),
+                "tls.mode",
+                "tls.mode: manual",
+            ),
+            (
+                json!({"addr": ":8080", "tls": {"mode": "manual", "cert": "c", "key": "k", "client_auth": "require_any"}}),
+                "tls.client_auth",
+                "not supported",
+            ),
+            (
+                json!({"addr": ":8080", "tls": {"mode": "sometimes"}}),
+                "tls.mode",
+                "invalid tls mode",
+            ),
+        ];
+        for (data, field, message) in cases {
+            let (got_field, got) = service_error(data.clone());
+            assert!(got_field.ends_with(field), "{data}: field {got_field}");
+            assert!(got.contains(message), "{data}: {got}");
+        }
+        let ok = ServiceConfig::from_entry(&entry(
+            "http.service",
+            json!({"addr": "127.0.0.1:0", "timeouts": {"read_header": "2s", "idle": 0}}),
+            json!({}),
+        ))
+        .unwrap();
+        assert_eq!(ok.timeouts.head(), std::time::Duration::from_secs(2));
+        assert_eq!(ok.timeouts.idle, None);
+    }
+
+    #[test]
+    fn static_mounts_read_the_legacy_options_and_need_an_index_for_spa() {
+        use serde_json::json;
+        let meta = json!({"server": "gateway"});
+        let legacy = StaticConfig::from_entry(&entry(
+            "http.static",
+            json!({"path": "/", "fs": "public", "options": {"spa": "true", "index": "index.html", "cache": "no-cache", "compress.level": 9}}),
+            meta.clone(),
+        ))
+        .unwrap();
+        assert!(legacy.spa);
+        assert_eq!(legacy.index.as_deref(), Some("index.html"));
+        assert_eq!(legacy.cache.as_deref(), Some("no-cache"));
+        assert_eq!(legacy.fs.as_str(), "app:public");
+        assert_eq!(
+            legacy.options.get("compress.level").map(String::as_str),
+            Some("9")
+        );
+        for (data, message) in [
+            (
+                json!({"path": "/", "fs": "p", "static_options": {"spa": true}}),
+                "index file must be specified",
+            ),
+            (json!({"path": "x", "fs": "p"}), "path must start with /"),
+            (
+                json!({"path": "/", "fs": "p", "options": {"spa": "maybe"}}),
+                "spa must be true or false",
+            ),
+            (json!({"path": "/"}), "filesystem is required"),
+        ] {
+            let e = StaticConfig::from_entry(&entry("http.static", data.clone(), meta.clone()))
+                .unwrap_err();
+            assert!(e.message().contains(message), "{data}: {e}");
+        }
+        let e = StaticConfig::from_entry(&entry(
+            "http.static",
+            json!({"path": "/", "fs": "p"}),
+            json!({}),
+        ))
+        .unwrap_err();
+        assert_eq!(e.message(), "server metadata is required");
+        let e = RouterConfig::from_entry(&entry("http.router", json!({}), json!({}))).unwrap_err();
+        assert_eq!(e.message(), "server metadata is required");
+    }
+
     #[test]
     fn addresses_need_a_port() {
         assert_eq!(parse_addr(":8085").unwrap(), "0.0.0.0:8085");
