@@ -12,6 +12,7 @@
 //! [flushed](Exchange::flush), streams from that moment, chunk by chunk, while the function
 //! still runs.
 
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
@@ -37,7 +38,7 @@ pub struct Exchange {
     uri: Uri,
     version: Version,
     headers: HeaderMap,
-    remote_addr: String,
+    remote_addr: Arc<str>,
     route: Option<RouteInfo>,
     content_length: Option<u64>,
     body: parking_lot::Mutex<Option<Body>>,
@@ -101,7 +102,7 @@ impl Exchange {
     pub fn new(
         parts: http::request::Parts,
         body: Body,
-        remote_addr: String,
+        remote_addr: Arc<str>,
         route: Option<RouteInfo>,
         respond: oneshot::Sender<HttpResponse>,
     ) -> Exchange {

@@ -336,7 +336,7 @@ pub(crate) mod testing {
         let mut req = req.body(empty()).unwrap();
         req.extensions_mut().insert(RequestFrame {
             cx: CallContext::root(false),
-            remote_addr: peer.to_string(),
+            remote_addr: peer.to_string().into(),
             peer,
             server: EntryId::new("app", "server"),
         });

@@ -42,7 +42,7 @@ pub struct RequestFrame {
     /// actor and scope unless a middleware replaced them.
     pub cx: CallContext,
     /// The client's address as `ip:port` (a bare ip after `real_ip`).
-    pub remote_addr: String,
+    pub remote_addr: Arc<str>,
     /// The peer's socket address as accepted.
     pub peer: SocketAddr,
     /// The `http.service` serving the request.

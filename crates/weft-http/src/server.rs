@@ -405,7 +405,7 @@ impl Connection {
             .then(|| crate::relay::Stopping(server.stopping.subscribe()));
         let frame = RequestFrame {
             cx: self.base.clone(),
-            remote_addr: self.peer.to_string(),
+            remote_addr: self.peer.to_string().into(),
             peer: self.peer,
             server: server.id.clone(),
         };

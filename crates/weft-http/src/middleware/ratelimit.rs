@@ -150,7 +150,7 @@ impl RateLimit {
                     Ok(a) => a.ip().to_string(),
                     Err(_) => addr
                         .parse::<IpAddr>()
-                        .map_or_else(|_| addr.clone(), |ip| ip.to_string()),
+                        .map_or_else(|_| addr.to_string(), |ip| ip.to_string()),
                 }
             }
             KeySource::Header(name) => {

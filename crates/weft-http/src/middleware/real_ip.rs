@@ -57,7 +57,7 @@ pub(super) fn make(options: &BTreeMap<String, String>, _cx: &MiddlewareContext) 
                 && let Some(frame) = req.extensions_mut().get_mut::<RequestFrame>()
                 && trust.trusts(&frame.remote_addr)
             {
-                frame.remote_addr = ip.to_string();
+                frame.remote_addr = ip.to_string().into();
             }
             crate::pipeline::call(next.clone(), req)
         })
@@ -110,7 +110,7 @@ mod tests {
             let addr = req
                 .extensions()
                 .get::<RequestFrame>()
-                .map(|f| f.remote_addr.clone())
+                .map(|f| f.remote_addr.to_string())
                 .unwrap_or_default();
             http::Response::new(full(addr))
         })
