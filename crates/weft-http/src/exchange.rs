@@ -18,7 +18,7 @@ use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
 use futures::StreamExt;
-use http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri, Version, header};
+use http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri, header};
 use http_body_util::{BodyExt, StreamBody};
 use tokio::sync::{mpsc, oneshot};
 use weft_core::{Handle, Inherit};
@@ -36,7 +36,6 @@ const CHUNKS_IN_FLIGHT: usize = 8;
 pub struct Exchange {
     method: Method,
     uri: Uri,
-    version: Version,
     headers: HeaderMap,
     remote_addr: Arc<str>,
     route: Option<RouteInfo>,
@@ -111,7 +110,6 @@ impl Exchange {
             content_length,
             method: parts.method,
             uri: parts.uri,
-            version: parts.version,
             headers: parts.headers,
             remote_addr,
             route,
@@ -135,11 +133,6 @@ impl Exchange {
     /// The request target.
     pub fn uri(&self) -> &Uri {
         &self.uri
-    }
-
-    /// The protocol version.
-    pub fn version(&self) -> Version {
-        self.version
     }
 
     /// The path, percent-decoded (Go's `URL.Path`); invalid UTF-8 becomes U+FFFD.
@@ -187,11 +180,6 @@ impl Exchange {
     /// The matched route's wildcard values (`None` outside a routed endpoint).
     pub fn params(&self) -> Option<&Params> {
         self.route.as_ref().map(|r| &r.params)
-    }
-
-    /// The matched route.
-    pub fn route(&self) -> Option<&RouteInfo> {
-        self.route.as_ref()
     }
 
     /// Reads the whole body: at most `max` bytes within `timeout`. The body can be taken
@@ -249,11 +237,6 @@ impl Exchange {
     /// Marks the response answered.
     pub fn mark_handled(&self) {
         self.handled.store(true, Ordering::Release);
-    }
-
-    /// Whether the head is fixed (status written).
-    pub async fn head_written(&self) -> bool {
-        self.writer.lock().await.status.is_some()
     }
 
     /// Sets a response header (replacing its values); ignored once the head is fixed, as

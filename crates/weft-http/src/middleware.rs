@@ -108,11 +108,6 @@ impl Middlewares {
         self.makers.contains_key(name)
     }
 
-    /// The known names, sorted.
-    pub fn names(&self) -> impl Iterator<Item = &'static str> + '_ {
-        self.makers.keys().copied()
-    }
-
     /// Makes the middleware `name` with `options`.
     pub fn make(
         &self,
