@@ -60,7 +60,8 @@ impl CallContext {
     }
 
     /// The context a callee runs in: the same actor, scope, values and deadline, and the
-    /// handles inherited by calls.
+    /// handles inherited by calls. A call is a frame of its own: it has no pid until it
+    /// asks for one (an engine opens it with `ProcessTable::open_frame`).
     pub fn for_call(&self, entry: &EntryId) -> CallContext {
         let f = &*self.0;
         CallContext(Arc::new(Frame {
@@ -69,7 +70,7 @@ impl CallContext {
             values: f.values.clone(),
             deadline: f.deadline,
             entry: Some(entry.clone()),
-            pid: f.pid.clone(),
+            pid: None,
             handles: f.handles.for_call(),
             strict: f.strict,
             system: false,
@@ -128,7 +129,7 @@ impl CallContext {
         self.0.entry.as_ref()
     }
 
-    /// The pid of the process this frame belongs to.
+    /// The pid of this frame: a process' own, or a call's once it opened one.
     pub fn pid(&self) -> Option<&str> {
         self.0.pid.as_deref()
     }
@@ -289,6 +290,20 @@ mod tests {
         assert_eq!(process.depth(), 0);
         assert!(!process.for_call(&g).caller_runs(&f));
         assert!(process.for_call(&g).caller_runs(&p));
+    }
+
+    #[test]
+    fn a_call_is_a_frame_without_its_callers_pid() {
+        let (f, p) = (EntryId::new("app", "f"), EntryId::new("app", "p"));
+        let process = CallContext::root(false).for_process(&p, Arc::from("{h|1}"));
+        assert_eq!(process.pid(), Some("{h|1}"));
+        let call = process.for_call(&f);
+        assert_eq!(
+            call.pid(),
+            None,
+            "a callee does not speak for its caller's process"
+        );
+        assert_eq!(call.with_pid("{app:f|2}").pid(), Some("{app:f|2}"));
     }
 
     struct AllowPrefix(EntryId, &'static str);

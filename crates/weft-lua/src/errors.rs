@@ -10,7 +10,7 @@ use std::sync::Arc;
 use mlua::{AnyUserData, Lua, MetaMethod, Table, UserData, UserDataMethods, Value as LuaValue};
 use weft_core::{Error, ErrorKind};
 
-use crate::convert;
+use crate::{convert, stack};
 
 /// A Lua error object.
 #[derive(Clone)]
@@ -40,8 +40,13 @@ impl UserData for LuaError {
     }
 }
 
-/// Pushes `err` into `lua` as an error object.
+/// Pushes `err` into `lua` as an error object; one made here (not one that came back
+/// from a call with its own) records the Lua traceback where it was made.
 pub fn push(lua: &Lua, err: Error) -> mlua::Result<LuaValue> {
+    let err = match (err.stack(), stack::capture(lua)) {
+        (None, Some(traceback)) => err.with_stack(traceback),
+        _ => err,
+    };
     lua.create_userdata(LuaError(Arc::new(err)))
         .map(LuaValue::UserData)
 }
@@ -135,21 +140,16 @@ pub fn install(lua: &Lua) -> mlua::Result<()> {
     t.set(
         "call_stack",
         lua.create_function(|lua, v: LuaValue| {
-            let Some(err) = as_error(&v) else {
-                return Ok(LuaValue::Nil);
-            };
-            let Some(stack) = err.stack() else {
+            let Some(traceback) = as_error(&v).and_then(|e| e.stack().map(str::to_string)) else {
                 return Ok(LuaValue::Nil);
             };
             let frames = lua.create_table()?;
-            for line in stack.lines().map(str::trim).filter(|l| !l.is_empty()) {
-                let frame = lua.create_table()?;
-                let (source, rest) = line.split_once(':').unwrap_or((line, ""));
-                let (lineno, name) = rest.split_once(':').unwrap_or((rest, ""));
-                frame.set("source", source)?;
-                frame.set("line", lineno.parse::<i64>().ok())?;
-                frame.set("name", name.trim())?;
-                frames.push(frame)?;
+            for frame in stack::frames(&traceback) {
+                let t = lua.create_table()?;
+                t.set("source", frame.source)?;
+                t.set("line", frame.line)?;
+                t.set("name", frame.name)?;
+                frames.push(t)?;
             }
             let out = lua.create_table()?;
             out.set("thread", "main")?;
@@ -292,6 +292,28 @@ mod tests {
             .eval()
             .unwrap();
         assert_eq!((kind.as_str(), n), ("table", 0));
+    }
+
+    #[test]
+    fn an_error_carries_the_traceback_of_where_it_was_made() {
+        let lua = lua();
+        let (stack, source, line, name, wrapped_line): (String, String, i64, String, i64) = lua
+            .load(
+                "local function make()\n  return errors.new('x')\nend\n\
+                 local e = make()\n\
+                 local cs = errors.call_stack(e)\n\
+                 local w = errors.call_stack(errors.wrap(e, 'ctx'))\n\
+                 return e:stack(), cs.frames[1].source, cs.frames[1].line, cs.frames[1].name, w.frames[1].line",
+            )
+            .set_name("=app:f")
+            .eval()
+            .unwrap();
+        assert!(stack.starts_with("stack traceback:"), "{stack}");
+        assert!(stack.contains("app:f:2: in function 'make'"), "{stack}");
+        assert_eq!((source.as_str(), line, name.as_str()), ("app:f", 2, "make"));
+        assert_eq!(wrapped_line, 2, "a wrapped error keeps where it was made");
+        let none: LuaValue = lua.load("return errors.call_stack('text')").eval().unwrap();
+        assert_eq!(none, LuaValue::Nil);
     }
 
     #[test]

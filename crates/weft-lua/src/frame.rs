@@ -90,6 +90,12 @@ pub fn enter(lua: &Lua, cx: CallContext) -> FrameGuard {
     }
 }
 
+/// Replaces the VM's current frame with `cx` (the same frame, now with its pid) until
+/// the guard of the call restores the previous one.
+pub fn replace(lua: &Lua, cx: CallContext) {
+    lua.set_app_data(Current(cx));
+}
+
 impl Drop for FrameGuard {
     fn drop(&mut self) {
         match self.previous.take() {

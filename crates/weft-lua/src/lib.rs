@@ -24,6 +24,7 @@ mod modules;
 mod pace;
 mod payload;
 mod run;
+mod stack;
 mod vm;
 
 use std::collections::HashMap;
@@ -338,7 +339,11 @@ impl LuaFunction {
                 .await
                 .map_err(|e| runner.unless_out_of_memory(e))?;
             let unfinished = Unfinished(Some(lease));
-            let result = unfinished.vm().call(cx.clone(), &args).await;
+            let result = match unfinished.vm().call(cx.clone(), &args).await {
+                Ok(result) => result,
+                // Stopped mid-run: `unfinished` drops the VM.
+                Err(vm::Stopped(e)) => return Err(e),
+            };
             match result {
                 // A VM that ran out of memory may hold what filled it: it goes away.
                 Err(e) if errors::is_out_of_memory(&e) => Err(runner.unless_out_of_memory(e)),

@@ -1,19 +1,27 @@
-//! The state of one run (a call or a process) in a VM: the tasks it started and, for a
-//! process, its inbox, events and topic listeners.
+//! The state of one run (a call or a process) in a VM: the tasks it started, its frame
+//! and, once its code asks for them, its inbox, events and topic listeners.
 //!
 //! Tasks started by the run (managed coroutines, timers) are aborted when
 //! the run ends, so nothing outlives the function or process that made it.
+//!
+//! A process has its pid from the start. A call opens its frame (a pid of its own,
+//! `weft_runtime::ProcessTable::open_frame`) the first time its code uses the process
+//! API, and the run ends that frame with the call's result, as a process exit.
 
 use std::future::Future;
-use std::sync::Arc;
+use std::pin::pin;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Weak};
+use std::task::Poll;
 
+use futures::task::AtomicWaker;
 use mlua::Lua;
 use parking_lot::Mutex;
 use tokio::sync::mpsc::{Receiver, UnboundedReceiver};
 use tokio::task::AbortHandle;
 use weft_core::{CallContext, Error, Result, Value};
 use weft_runtime::SendError;
-use weft_runtime::{Full, Message, Proc};
+use weft_runtime::{Full, Message, Pid, Proc};
 
 use crate::chan::{Item, LuaChannel};
 use crate::{errors, frame};
@@ -23,6 +31,20 @@ use crate::{errors, frame};
 pub struct RunState {
     tasks: Mutex<Vec<AbortHandle>>,
     io: Mutex<Option<ProcessIo>>,
+    /// The call's own frame, once its code opened one (never set for a process).
+    frame: Mutex<Option<Pid>>,
+    /// How the frame, once open, is stopped from outside.
+    stop: StopSignal,
+}
+
+/// Set when an open frame is stopped from outside (terminated, a linked process failed):
+/// the call ends with the error at its next poll.
+#[derive(Default)]
+struct StopSignal {
+    /// Whether a frame is open (only then is the call's waker registered).
+    armed: AtomicBool,
+    error: Mutex<Option<Error>>,
+    waker: AtomicWaker,
 }
 
 /// A process' receiving side, set up on first use.
@@ -42,33 +64,127 @@ struct Listener {
     as_message: bool,
 }
 
-/// Ends the run when dropped: aborts its tasks and restores the previous run state.
+/// Ends the run when dropped: aborts its tasks, ends its frame if it opened one, and
+/// restores the previous run state.
 pub struct RunGuard {
     lua: Lua,
+    state: Arc<RunState>,
     previous: Option<Arc<RunState>>,
 }
 
 /// Starts a run in `lua`.
 pub fn begin(lua: &Lua) -> RunGuard {
-    let previous = lua.set_app_data(Arc::new(RunState::default()));
+    let state = Arc::new(RunState::default());
+    let previous = lua.set_app_data(state.clone());
     RunGuard {
         lua: lua.clone(),
+        state,
         previous,
+    }
+}
+
+impl RunGuard {
+    /// Runs the call's `body` until it returns or its frame is stopped from outside; a
+    /// stopped body is dropped where it was (its VM must not be reused).
+    pub async fn until_stopped<T>(&self, body: impl Future<Output = Result<T>>) -> Result<T> {
+        let mut body = pin!(body);
+        let stop = &self.state.stop;
+        std::future::poll_fn(|cx| {
+            if let Some(e) = stop.take_error() {
+                return Poll::Ready(Err(e));
+            }
+            if let Poll::Ready(out) = body.as_mut().poll(cx) {
+                return Poll::Ready(out);
+            }
+            if stop.armed.load(Ordering::Acquire) {
+                stop.waker.register(cx.waker());
+                if let Some(e) = stop.take_error() {
+                    return Poll::Ready(Err(e));
+                }
+            }
+            Poll::Pending
+        })
+        .await
+    }
+
+    /// Ends the run with the call's `result`: a frame it opened exits with it.
+    pub fn end(self, result: &Result<Value>) {
+        if let Some(pid) = self.state.frame.lock().take()
+            && let Ok(rt) = frame::runtime(&self.lua)
+        {
+            rt.processes.finish(&pid, result.clone());
+        }
     }
 }
 
 impl Drop for RunGuard {
     fn drop(&mut self) {
-        let ended = match self.previous.take() {
+        // A call dropped before it returned (its caller's deadline, its caller gone).
+        if let Some(pid) = self.state.frame.lock().take()
+            && let Ok(rt) = frame::runtime(&self.lua)
+        {
+            rt.processes.finish(
+                &pid,
+                Err(Error::canceled("the call ended before it returned")),
+            );
+        }
+        match self.previous.take() {
             Some(prev) => self.lua.set_app_data(prev),
             None => self.lua.remove_app_data::<Arc<RunState>>(),
         };
-        if let Some(state) = ended {
-            for task in state.tasks.lock().drain(..) {
-                task.abort();
-            }
+        for task in self.state.tasks.lock().drain(..) {
+            task.abort();
         }
     }
+}
+
+impl StopSignal {
+    fn take_error(&self) -> Option<Error> {
+        if !self.armed.load(Ordering::Acquire) {
+            return None;
+        }
+        self.error.lock().take()
+    }
+
+    /// The frame was stopped with `error`: wakes the call to end it.
+    fn fire(&self, error: Error) {
+        *self.error.lock() = Some(error);
+        self.waker.wake();
+    }
+}
+
+/// The context of the running frame with its own pid: a process' as it is, a call's
+/// after opening its frame on first use. Fails outside a run (a library's chunk while
+/// its VM is built).
+pub fn own_context(lua: &Lua) -> Result<CallContext> {
+    let cx = frame::current(lua);
+    if cx.pid().is_some() {
+        return Ok(cx);
+    }
+    let state = state(lua).ok_or_else(|| Error::invalid("no call is running here"))?;
+    let rt = frame::runtime(lua).map_err(|e| errors::from_mlua(&e))?;
+    let weak: Weak<RunState> = Arc::downgrade(&state);
+    let (cx, proc) = rt.processes.open_frame(
+        &cx,
+        Box::new(move |error| {
+            if let Some(state) = weak.upgrade() {
+                state.stop.fire(error);
+            }
+        }),
+    )?;
+    state.stop.armed.store(true, Ordering::Release);
+    *state.frame.lock() = Some(proc.pid().clone());
+    frame::replace(lua, cx.clone());
+    Ok(cx)
+}
+
+/// The running frame's own process (a call's frame is opened on first use).
+pub fn own_process(lua: &Lua) -> Result<Arc<Proc>> {
+    let cx = own_context(lua)?;
+    let rt = frame::runtime(lua).map_err(|e| errors::from_mlua(&e))?;
+    cx.pid()
+        .and_then(|pid| rt.processes.get(pid))
+        .ok_or_else(|| Error::canceled("this frame has ended"))
 }
 
 /// Runs `fut` on its own task for as long as the current run lasts.
@@ -157,19 +273,13 @@ fn state(lua: &Lua) -> Option<Arc<RunState>> {
     lua.app_data_ref::<Arc<RunState>>().map(|s| s.clone())
 }
 
-/// Runs `f` on the process' I/O, setting it up on first use. Only a process' own frame
-/// (not a function it calls) has an inbox and events.
+/// Runs `f` on the frame's I/O, setting it up on first use (a call's frame is opened
+/// then).
 fn with_io<T>(lua: &Lua, f: impl FnOnce(&mut ProcessIo) -> Result<T>) -> Result<T> {
-    let cx: CallContext = frame::current(lua);
     let state = state(lua).ok_or_else(|| Error::internal("no run in progress"))?;
     let mut io = state.io.lock();
     if io.is_none() {
-        let rt = frame::runtime(lua).map_err(|e| errors::from_mlua(&e))?;
-        let proc = cx
-            .pid()
-            .and_then(|pid| rt.processes.get(pid))
-            .filter(|p| Some(p.entry()) == cx.entry())
-            .ok_or_else(|| Error::invalid("only a process has an inbox, events and listeners"))?;
+        let proc = own_process(lua)?;
         let receivers = proc
             .take_receivers()
             .ok_or_else(|| Error::internal("the process' mailbox is already taken"))?;

@@ -103,9 +103,38 @@ impl Vm {
     ///
     /// The return convention of reference §4.0.5: the first value is the result; a second
     /// value that is a string or an error object fails the call; a raised error fails it.
-    pub async fn call(&self, cx: CallContext, args: &[Value]) -> Result<Value> {
+    ///
+    /// A call whose frame was stopped from outside (`process.terminate` on its pid, a
+    /// linked process that failed) ends with that error, and `Err(Stopped)` tells the
+    /// caller the VM was left mid-run.
+    pub async fn call(
+        &self,
+        cx: CallContext,
+        args: &[Value],
+    ) -> std::result::Result<Result<Value>, Stopped> {
         let _frame = frame::enter(&self.lua, cx);
-        let _run = run::begin(&self.lua);
+        let run = run::begin(&self.lua);
+        let mut finished = false;
+        let result = run
+            .until_stopped(async {
+                let out = self.body(args).await;
+                finished = true;
+                out
+            })
+            .await;
+        run.end(&result);
+        match finished {
+            true => Ok(result),
+            false => {
+                Err(Stopped(result.err().unwrap_or_else(|| {
+                    Error::internal("a stopped call has no error")
+                })))
+            }
+        }
+    }
+
+    /// Runs the body with `args` and applies the return convention.
+    async fn body(&self, args: &[Value]) -> Result<Value> {
         let args = convert::to_lua_multi(&self.lua, args).map_err(lua_err)?;
         let out = self.protected(self.body.clone(), args).await?;
         let mut out = out.into_iter();
@@ -168,6 +197,10 @@ impl Vm {
         }
     }
 }
+
+/// A call stopped from outside before its body returned, with the error it ends with;
+/// its VM was left mid-run.
+pub struct Stopped(pub Error);
 
 /// Calls a function under `xpcall`, handing back the raised value untouched, so error
 /// objects keep their kind (mlua would turn them into strings).

@@ -110,10 +110,28 @@ pub(crate) struct Host {
     pub id: Box<str>,
     /// Its caps.
     pub limits: HostLimits,
-    /// The entry the caps were read from (a replaced entry is read again).
-    entry: Arc<Entry>,
+    /// The entry the caps were read from (a replaced entry is read again); none for the
+    /// frame of a call, which runs on no host entry.
+    entry: Option<Arc<Entry>>,
     /// Processes running on it now.
     live: Arc<AtomicUsize>,
+}
+
+impl Host {
+    /// The host of a call's frame, named by the called entry: the default caps (a
+    /// frame's mailbox holds `host.mailbox_size`'s default), counted on no host.
+    pub fn frame(entry: &str) -> Host {
+        Host {
+            id: entry.into(),
+            limits: HostLimits {
+                max_processes: DEFAULT_MAX_PROCESSES,
+                mailbox_size: DEFAULT_MAILBOX_SIZE,
+                max_line_bytes: DEFAULT_MAX_LINE_BYTES,
+            },
+            entry: None,
+            live: Arc::default(),
+        }
+    }
 }
 
 /// One admitted process' place on its host; dropping it frees the place.
@@ -174,7 +192,7 @@ impl Hosts {
     fn host(&self, entry: &Arc<Entry>) -> Result<Arc<Host>> {
         let known = self.by_id.read().get(entry.id.as_str()).cloned();
         if let Some(host) = &known
-            && Arc::ptr_eq(&host.entry, entry)
+            && host.entry.as_ref().is_some_and(|e| Arc::ptr_eq(e, entry))
         {
             return Ok(host.clone());
         }
@@ -187,7 +205,7 @@ impl Hosts {
         let host = Arc::new(Host {
             id: entry.id.as_str().into(),
             limits,
-            entry: entry.clone(),
+            entry: Some(entry.clone()),
             live,
         });
         by_id.insert(entry.id.as_str().into(), host.clone());

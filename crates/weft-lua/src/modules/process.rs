@@ -2,12 +2,11 @@
 //! every function and process entry. Operations go through the runtime's process table,
 //! which does the permission checks.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use mlua::{Lua, MultiValue, Table, UserData, UserDataMethods, Value as LuaValue};
 use weft_core::{Actor, CallContext, Error, Map, Result, Scope, Value};
-use weft_runtime::{Proc, ProcessTable, Spawn};
+use weft_runtime::{ProcessTable, Spawn};
 
 use crate::chan::LuaChannel;
 use crate::modules::security;
@@ -24,7 +23,11 @@ pub fn module(lua: &Lua) -> mlua::Result<Table> {
 
     t.set(
         "pid",
-        lua.create_function(|lua, ()| Ok(frame::current(lua).pid().map(str::to_string)))?,
+        lua.create_function(|lua, ()| {
+            Ok(run::own_context(lua)
+                .ok()
+                .and_then(|cx| cx.pid().map(str::to_string)))
+        })?,
     )?;
     t.set(
         "id",
@@ -73,14 +76,14 @@ pub fn module(lua: &Lua) -> mlua::Result<Table> {
                     Ok(p) => p,
                     Err(e) => return errors::fail(lua, e),
                 };
-                let cx = frame::current(lua);
-                outcome(
-                    lua,
-                    frame::runtime(lua)?
+                // The frame opens, so the receiver sees who sent it and can answer.
+                let sent = run::own_context(lua).and_then(|cx| {
+                    frame::runtime(lua)
+                        .map_err(|e| errors::from_mlua(&e))?
                         .processes
                         .send(&cx, &dest, &topic, payload)
-                        .map(|_| true),
-                )
+                });
+                outcome(lua, sent.map(|_| true))
             },
         )?,
     )?;
@@ -125,11 +128,11 @@ pub fn module(lua: &Lua) -> mlua::Result<Table> {
         t.set(
             name,
             lua.create_function(move |lua, dest: String| {
-                let cx = frame::current(lua);
-                outcome(
-                    lua,
-                    op(&frame::runtime(lua)?.processes, &cx, &dest).map(|_| true),
-                )
+                let related = run::own_context(lua).and_then(|cx| {
+                    let rt = frame::runtime(lua).map_err(|e| errors::from_mlua(&e))?;
+                    op(&rt.processes, &cx, &dest)
+                });
+                outcome(lua, related.map(|_| true))
             })?,
         )?;
     }
@@ -139,7 +142,7 @@ pub fn module(lua: &Lua) -> mlua::Result<Table> {
             let out = lua.create_table()?;
             out.set(
                 "trap_links",
-                own_process(lua)?.is_some_and(|p| p.trap_links()),
+                run::own_process(lua).is_ok_and(|p| p.trap_links()),
             )?;
             Ok(out)
         })?,
@@ -147,8 +150,9 @@ pub fn module(lua: &Lua) -> mlua::Result<Table> {
     t.set(
         "set_options",
         lua.create_function(|lua, opts: Table| {
-            let Some(me) = own_process(lua)? else {
-                return errors::fail(lua, Error::invalid("set_options needs a process"));
+            let me = match run::own_process(lua) {
+                Ok(me) => me,
+                Err(e) => return errors::fail(lua, e),
             };
             for pair in opts.pairs::<String, LuaValue>() {
                 let (key, value) = pair?;
@@ -285,7 +289,11 @@ impl Spawner {
         req.name = self.name.clone();
         req.actor = self.actor.clone();
         req.scope = self.scope.clone();
-        let mut cx = frame::current(lua);
+        // A monitored or linked child needs the frame's own pid as its parent.
+        let mut cx = match monitor || link {
+            true => run::own_context(lua)?,
+            false => frame::current(lua),
+        };
         if !self.values.is_empty() {
             cx = cx.with_values(&self.values);
         }
@@ -338,12 +346,15 @@ fn name_registry(lua: &Lua) -> mlua::Result<Table> {
     t.set(
         "register",
         lua.create_function(|lua, (name, pid): (String, Option<String>)| {
-            let cx = frame::current(lua);
+            let cx = match pid.is_some() {
+                true => frame::current(lua),
+                false => match run::own_context(lua) {
+                    Ok(cx) => cx,
+                    Err(e) => return errors::fail(lua, e),
+                },
+            };
             let Some(pid) = pid.or_else(|| cx.pid().map(str::to_string)) else {
-                return errors::fail(
-                    lua,
-                    Error::invalid("register needs a pid or a calling process"),
-                );
+                return errors::fail(lua, Error::invalid("register needs a pid"));
             };
             outcome(
                 lua,
@@ -444,16 +455,6 @@ fn deadline_arg(v: &LuaValue) -> Result<Duration> {
             other.type_name()
         ))),
     }
-}
-
-/// The calling frame's own process (not the process of a caller).
-fn own_process(lua: &Lua) -> mlua::Result<Option<Arc<Proc>>> {
-    let cx = frame::current(lua);
-    let Some(pid) = cx.pid() else {
-        return Ok(None);
-    };
-    let proc = frame::runtime(lua)?.processes.get(pid);
-    Ok(proc.filter(|p| Some(p.entry()) == cx.entry()))
 }
 
 /// `value, nil` on success, `nil, err` on failure.

@@ -14,10 +14,15 @@
 //! `host.mailbox_size` unread messages (`limits.rs`): past either, the spawn or the send
 //! fails with RateLimited naming the cap; nothing is dropped silently and no sender waits.
 
+mod frame;
+mod inlet;
+
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, SystemTime};
+
+pub use inlet::{Full, Router};
 
 use parking_lot::{Mutex, RwLock};
 use tokio::sync::{mpsc, oneshot};
@@ -27,6 +32,7 @@ use weft_core::{Actor, BoxFuture, CallContext, EntryId, Error, ErrorKind, Result
 use crate::limits::{Host, Hosts, Ticket};
 use crate::terminal::new_pid;
 use crate::{Runtime, Terminal};
+use inlet::{Delivery, Inlet, Queue};
 
 /// A process id in Wippy's string form, `{host|id}`.
 pub type Pid = Arc<str>;
@@ -142,79 +148,6 @@ impl Spawn {
     }
 }
 
-/// Delivers an item straight to a process' engine-side channels; [`Full`] when the
-/// channel it belongs in has no room (the sender is told, the item dropped). What a
-/// receiver closed may be dropped silently (`Ok`).
-pub type Router<T> = Arc<dyn Fn(T) -> std::result::Result<(), Full> + Send + Sync>;
-
-/// A [`Router`]'s answer when the receiving channel is full.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Full;
-
-/// Where items for a process go: queued until its engine installs a router.
-struct Inlet<T> {
-    queue: Queue<T>,
-    router: RwLock<Option<Router<T>>>,
-}
-
-/// The queue of an [`Inlet`]: bounded for messages (`host.mailbox_size`), unbounded for
-/// events (the runtime makes them, at most one EXIT per process ended).
-enum Queue<T> {
-    Bounded(mpsc::Sender<T>),
-    Unbounded(mpsc::UnboundedSender<T>),
-}
-
-/// What became of a delivered item.
-#[derive(Debug, PartialEq, Eq)]
-enum Delivery {
-    Delivered,
-    Full,
-    Gone,
-}
-
-impl<T> Inlet<T> {
-    fn new(queue: Queue<T>) -> Inlet<T> {
-        Inlet {
-            queue,
-            router: RwLock::new(None),
-        }
-    }
-
-    /// Delivers through the router if there is one, else queues.
-    fn deliver(&self, item: T) -> Delivery {
-        let router = self.router.read();
-        if let Some(route) = router.as_ref() {
-            return match route(item) {
-                Ok(()) => Delivery::Delivered,
-                Err(Full) => Delivery::Full,
-            };
-        }
-        match &self.queue {
-            Queue::Bounded(tx) => match tx.try_send(item) {
-                Ok(()) => Delivery::Delivered,
-                Err(mpsc::error::TrySendError::Full(_)) => Delivery::Full,
-                Err(mpsc::error::TrySendError::Closed(_)) => Delivery::Gone,
-            },
-            Queue::Unbounded(tx) => match tx.send(item) {
-                Ok(()) => Delivery::Delivered,
-                Err(_) => Delivery::Gone,
-            },
-        }
-    }
-
-    /// Drains what was queued (`next` yields it in order) through `router`, then routes
-    /// every later item directly.
-    fn install(&self, router: Router<T>, mut next: impl FnMut() -> Option<T>) {
-        let mut slot = self.router.write();
-        while let Some(item) = next() {
-            if router(item).is_err() {
-                tracing::debug!(target: "weft::process", "a queued item found its channel full");
-            }
-        }
-        *slot = Some(router);
-    }
-}
-
 /// One live process.
 pub struct Proc {
     pid: Pid,
@@ -226,9 +159,18 @@ pub struct Proc {
     events: Inlet<Event>,
     receivers: Mutex<Option<Receivers>>,
     relations: Mutex<Relations>,
-    task: Mutex<Option<AbortHandle>>,
+    stop: Mutex<Option<Stop>>,
     done: AtomicBool,
     exit: Mutex<Option<oneshot::Sender<Result<Value>>>>,
+}
+
+/// How a process is stopped from outside (`process.terminate`, a failed link, a passed
+/// cancel deadline).
+enum Stop {
+    /// A spawned process: its task is aborted.
+    Task(AbortHandle),
+    /// A call's frame: its engine is told why, and ends the call.
+    Frame(Box<dyn FnOnce(Error) + Send>),
 }
 
 /// The receiving ends of a process' mailbox and events, taken once by its engine.
@@ -249,6 +191,35 @@ struct Relations {
 }
 
 impl Proc {
+    /// A process that has not started: its mailbox and events queue until its engine
+    /// takes them.
+    fn new(
+        pid: Pid,
+        entry: EntryId,
+        host: Arc<Host>,
+        ticket: Option<Ticket>,
+        exit: Option<oneshot::Sender<Result<Value>>>,
+    ) -> Arc<Proc> {
+        let (mailbox, mailbox_rx) = mpsc::channel(host.limits.mailbox_size);
+        let (events, events_rx) = mpsc::unbounded_channel();
+        Arc::new(Proc {
+            pid,
+            entry,
+            host,
+            ticket: Mutex::new(ticket),
+            mailbox: Inlet::new(Queue::Bounded(mailbox)),
+            events: Inlet::new(Queue::Unbounded(events)),
+            receivers: Mutex::new(Some(Receivers {
+                mailbox: mailbox_rx,
+                events: events_rx,
+            })),
+            relations: Mutex::new(Relations::default()),
+            stop: Mutex::new(None),
+            done: AtomicBool::new(false),
+            exit: Mutex::new(exit),
+        })
+    }
+
     /// The pid.
     pub fn pid(&self) -> &Pid {
         &self.pid
@@ -435,24 +406,7 @@ impl ProcessTable {
             .map_err(|_| Error::internal("processes need a running tokio runtime"))?;
         let (host, ticket) = self.hosts.admit(&host)?;
         let pid: Pid = new_pid(&req.host).into();
-        let (mailbox, mailbox_rx) = mpsc::channel(host.limits.mailbox_size);
-        let (events, events_rx) = mpsc::unbounded_channel();
-        let proc = Arc::new(Proc {
-            pid: pid.clone(),
-            entry: entry.clone(),
-            host,
-            ticket: Mutex::new(Some(ticket)),
-            mailbox: Inlet::new(Queue::Bounded(mailbox)),
-            events: Inlet::new(Queue::Unbounded(events)),
-            receivers: Mutex::new(Some(Receivers {
-                mailbox: mailbox_rx,
-                events: events_rx,
-            })),
-            relations: Mutex::new(Relations::default()),
-            task: Mutex::new(None),
-            done: AtomicBool::new(false),
-            exit: Mutex::new(exit),
-        });
+        let proc = Proc::new(pid.clone(), entry.clone(), host, Some(ticket), exit);
         if let Some(parent) = &parent {
             if req.monitor {
                 proc.relations.lock().monitored_by.insert(parent.clone());
@@ -489,7 +443,7 @@ impl ProcessTable {
             let result = factory.run(child_cx, req.args).await;
             ending.finish(result);
         });
-        *proc.task.lock() = Some(task.abort_handle());
+        *proc.stop.lock() = Some(Stop::Task(task.abort_handle()));
         Ok(pid)
     }
 
@@ -700,13 +654,15 @@ impl ProcessTable {
         }
     }
 
-    /// Finishes a process with `error` and aborts its task (finished first, so the task's
+    /// Finishes a process with `error` and stops it (finished first, so the task's
     /// [`Ending`] finds it finished and `error` is its result).
     fn kill(&self, proc: &Arc<Proc>, error: Error) {
-        let task = proc.task.lock().take();
-        self.finish(&proc.pid, Err(error));
-        if let Some(task) = task {
-            task.abort();
+        let stop = proc.stop.lock().take();
+        self.finish(&proc.pid, Err(error.clone()));
+        match stop {
+            Some(Stop::Task(task)) => task.abort(),
+            Some(Stop::Frame(end)) => end(error),
+            None => {}
         }
     }
 
