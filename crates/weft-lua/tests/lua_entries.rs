@@ -65,7 +65,13 @@ async fn funcs_call_round_trips_values_and_errors() {
                 r#"local M = {}
                 function M.run(mode)
                   local v, err = funcs.call("t:callee", mode, {n = 2, list = {1, 2, 3}})
-                  if err then return {kind = err:kind(), message = err:message(), retryable = err:retryable()} end
+                  if err then
+                    local d = err:details()
+                    local frames = errors.call_stack(err).frames
+                    return {kind = err:kind(), message = err:message(), retryable = err:retryable(),
+                            details = type(d), details_empty = d ~= nil and next(d) == nil,
+                            made_in = frames[1] and frames[1].source}
+                  end
                   return v
                 end
                 return M"#,
@@ -80,6 +86,7 @@ async fn funcs_call_round_trips_values_and_errors() {
                   if mode == "obj_err" then return nil, errors.new({message = "gone", kind = errors.NOT_FOUND, retryable = true}) end
                   if mode == "raise" then error("boom") end
                   if mode == "raise_obj" then error(errors.new({message = "bad", kind = errors.CONFLICT})) end
+                  if mode == "empty_details" then return nil, errors.new({message = "d", details = {}}) end
                   return nil
                 end
                 return M"#,
@@ -127,6 +134,14 @@ async fn funcs_call_round_trips_values_and_errors() {
         .await
         .unwrap();
     assert_eq!(err_of(&v), ("Conflict".into(), "bad".into()));
+    // Empty details stay an empty table across the call, and the error keeps the
+    // traceback of where the callee made it.
+    let v = call(&rt, "t:caller", vec![Value::str("empty_details")])
+        .await
+        .unwrap();
+    assert_eq!(v.get("details"), Some(&Value::str("table")));
+    assert_eq!(v.get("details_empty"), Some(&Value::Bool(true)));
+    assert_eq!(v.get("made_in"), Some(&Value::str("t:callee")));
     assert_eq!(
         call(&rt, "t:caller", vec![Value::str("nil")])
             .await
