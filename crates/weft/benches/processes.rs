@@ -1,6 +1,8 @@
 //! Process benchmarks (issue targets in brackets):
 //! - spawn + run + EXIT of a trivial `process.lua` [≥ 20,000 per second];
 //! - message round trip between two Lua processes [median ≤ 10 µs];
+//! - a monitored child spawned and its EXIT awaited, from a `function.lua` call (its frame
+//!   opened for it) and from a `process.lua` [the call ≤ 2× the process];
 //! - memory per idle Lua process, blocked on its inbox [≤ 64 KB] (printed, from RSS).
 //!
 //! Run: `cargo bench -p weft --bench processes`. Figures go to docs/performance.md.
@@ -42,6 +44,45 @@ entries:
         return n
       end}
     method: main
+  - name: wait_child
+    kind: process.lua
+    source: |
+      return {main = function(n)
+        local events = process.events()
+        for i = 1, n do
+          local _, err = process.spawn_monitored("bench:noop", "bench:host", i)
+          if err then error(err) end
+          local ev = events:receive()
+          if ev.result.error then error(ev.result.error) end
+        end
+        return n
+      end}
+    method: main
+  - name: wait_child_fn
+    kind: function.lua
+    source: |
+      return {run = function(i)
+        local events = process.events()
+        local _, err = process.spawn_monitored("bench:noop", "bench:host", i)
+        if err then error(err) end
+        local ev = events:receive()
+        if ev.result.error then error(ev.result.error) end
+        return i
+      end}
+    method: run
+  - name: wait_child_calls
+    kind: function.lua
+    source: |
+      return {run = function(n)
+        local call = funcs.call
+        for i = 1, n do
+          local _, err = call("bench:wait_child_fn", i)
+          if err then error(err) end
+        end
+        return n
+      end}
+    method: run
+    modules: [funcs]
   - name: echo
     kind: process.lua
     source: |
@@ -111,6 +152,30 @@ fn processes(c: &mut Criterion) {
                     vec![Value::Int(iters as i64)],
                 );
                 app.processes.exec(&app, &cx, req).await.unwrap();
+                start.elapsed()
+            })
+        })
+    });
+    group.bench_function("monitored child + EXIT from a process.lua", |b| {
+        b.iter_custom(|iters| {
+            tokio_rt.block_on(async {
+                let start = Instant::now();
+                let args = vec![Value::Int(iters as i64)];
+                let req = Spawn::new("bench:wait_child", "bench:host", args);
+                app.processes.exec(&app, &cx, req).await.unwrap();
+                start.elapsed()
+            })
+        })
+    });
+    group.bench_function("monitored child + EXIT from a function.lua call", |b| {
+        b.iter_custom(|iters| {
+            tokio_rt.block_on(async {
+                let start = Instant::now();
+                let args = vec![Value::Int(iters as i64)];
+                app.functions
+                    .call(&cx, "bench:wait_child_calls", args)
+                    .await
+                    .unwrap();
                 start.elapsed()
             })
         })
