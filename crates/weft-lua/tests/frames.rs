@@ -144,6 +144,18 @@ entries:
         return "not reached"
       end}
     method: run
+  - name: spawner_options
+    kind: function.lua
+    source: |
+      return {run = function()
+        local idle = process.with_options({name = "opt-child", priority = 3}):spawn("t:idle", "t:host")
+        local named = process.registry.lookup("opt-child") == idle
+        process.terminate(idle)
+        process.with_options({}):with_message("ping", "first"):spawn("t:echo", "t:host")
+        local m = process.inbox():receive()
+        return {data = m:payload():data(), named = named}
+      end}
+    method: run
   - name: napping
     kind: function.lua
     source: "return {run = function() time.sleep('1s') return 1 end}"
@@ -355,4 +367,12 @@ async fn a_call_that_uses_no_process_api_opens_no_frame() {
         "a call opened a frame it did not need"
     );
     assert_eq!(napping.await.unwrap().unwrap(), Value::Int(1));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_spawner_ignores_options_it_does_not_use_and_queues_its_messages_first() {
+    let (_dir, rt) = booted().await;
+    let out = call(&rt, "t:spawner_options", vec![]).await.unwrap();
+    assert_eq!(field(&out, "data").as_str(), Some("first"));
+    assert_eq!(field(&out, "named"), &Value::Bool(true));
 }

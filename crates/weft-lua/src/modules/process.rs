@@ -230,6 +230,8 @@ pub fn module(lua: &Lua) -> mlua::Result<Table> {
 struct Spawner {
     values: Map,
     name: Option<String>,
+    /// Messages the child finds first in its mailbox (`with_message`).
+    messages: Vec<(String, Vec<Value>)>,
     actor: Option<Actor>,
     scope: Option<Scope>,
 }
@@ -272,10 +274,15 @@ impl Spawner {
             let (key, value) = pair?;
             match (key.as_str(), value) {
                 ("name", LuaValue::String(s)) => next.name = Some(s.to_string_lossy()),
-                (other, _) => {
+                ("name", other) => {
                     return Err(mlua::Error::external(Error::invalid(format!(
-                        "spawn option {other} is not supported"
+                        "spawn option name must be a string, got {}",
+                        other.type_name()
                     ))));
+                }
+                // Wippy forwards options to the host, which ignores what it does not use.
+                (other, _) => {
+                    tracing::debug!(target: "weft::lua", option = other, "spawn option ignored");
                 }
             }
         }
@@ -289,8 +296,9 @@ impl Spawner {
         req.name = self.name.clone();
         req.actor = self.actor.clone();
         req.scope = self.scope.clone();
-        // A monitored or linked child needs the frame's own pid as its parent.
-        let mut cx = match monitor || link {
+        // A monitored or linked child needs the frame's own pid as its parent, and the
+        // first messages come from it.
+        let mut cx = match monitor || link || !self.messages.is_empty() {
             true => run::own_context(lua)?,
             false => frame::current(lua),
         };
@@ -298,7 +306,12 @@ impl Spawner {
             cx = cx.with_values(&self.values);
         }
         let rt = frame::runtime(lua).map_err(|e| errors::from_mlua(&e))?;
-        rt.processes.spawn(&rt, &cx, req).map(|pid| pid.to_string())
+        let pid = rt.processes.spawn(&rt, &cx, req)?;
+        // Queued before the child first reads, so these come first.
+        for (topic, payload) in &self.messages {
+            rt.processes.send(&cx, &pid, topic, payload.clone())?;
+        }
+        Ok(pid.to_string())
     }
 }
 
@@ -316,6 +329,15 @@ impl UserData for Spawner {
         methods.add_method("with_scope", |lua, this, scope: LuaValue| {
             this.with_scope(lua, &scope)
         });
+        methods.add_method(
+            "with_message",
+            |_, this, (topic, payload): (String, MultiValue)| {
+                let payload = to_values(&payload).map_err(mlua::Error::external)?;
+                let mut next = this.clone();
+                next.messages.push((topic, payload));
+                Ok(next)
+            },
+        );
         methods.add_method("with_name", |_, this, name: String| {
             let mut next = this.clone();
             next.name = Some(name);
