@@ -91,13 +91,26 @@ fn parse_failures_are_invalid_with_go_messages() {
         ("2006", "é", "cannot parse \"\\xc3\\xa9\" as \"2006\""),
     ] {
         let f: mlua::Function = lua
-            .load("return function(l, v) local t, err = time.parse(l, v) assert(t == nil) return err:kind(), err:message() end")
+            .load("return function(l, v) local t, err = time.parse(l, v) assert(t == nil) return err:kind(), err:message(), err:retryable() end")
             .eval()
             .unwrap();
-        let (kind, message): (String, String) = f.call((layout, value)).unwrap();
+        let (kind, message, retryable): (String, String, Option<bool>) =
+            f.call((layout, value)).unwrap();
         assert_eq!(kind, "Invalid", "{layout} {value}");
+        assert_eq!(retryable, Some(false), "{layout} {value}");
         assert!(message.contains(msg), "{layout} {value}: {message}");
     }
+}
+
+#[test]
+fn lua_sees_duration_failures_as_not_retryable() {
+    let lua = lua();
+    let (value, kind, retryable): (LuaValue, String, Option<bool>) = eval(
+        &lua,
+        "local d, err = time.parse_duration('3x') return d, err:kind(), err:retryable()",
+    );
+    assert_eq!(value, LuaValue::Nil);
+    assert_eq!((kind.as_str(), retryable), ("Invalid", Some(false)));
 }
 
 #[test]
