@@ -339,12 +339,10 @@ impl LuaFunction {
                 .await
                 .map_err(|e| runner.unless_out_of_memory(e))?;
             let unfinished = Unfinished(Some(lease));
-            let result = match unfinished.vm().call(cx.clone(), &args).await {
-                Ok(result) => result,
-                // Stopped mid-run: `unfinished` drops the VM.
-                Err(vm::Stopped(e)) => return Err(e),
-            };
+            let result = unfinished.vm().call(cx.clone(), &args).await;
             match result {
+                // Stopped mid-run: `unfinished` drops the VM.
+                Err(e) if unfinished.vm().was_stopped() => Err(e),
                 // A VM that ran out of memory may hold what filled it: it goes away.
                 Err(e) if errors::is_out_of_memory(&e) => Err(runner.unless_out_of_memory(e)),
                 result => {

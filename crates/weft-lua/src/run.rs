@@ -84,9 +84,9 @@ pub fn begin(lua: &Lua) -> RunGuard {
 }
 
 impl RunGuard {
-    /// Runs the call's `body` until it returns or its frame is stopped from outside; a
-    /// stopped body is dropped where it was (its VM must not be reused).
-    pub async fn until_stopped<T>(&self, body: impl Future<Output = Result<T>>) -> Result<T> {
+    /// Runs the call's `body` until it returns, or until its frame is stopped from
+    /// outside: then the error it was stopped with, and `body` is dropped where it was.
+    pub async fn until_stopped<T>(&self, body: impl Future<Output = T>) -> Result<T> {
         let mut body = pin!(body);
         let stop = &self.state.stop;
         std::future::poll_fn(|cx| {
@@ -94,7 +94,7 @@ impl RunGuard {
                 return Poll::Ready(Err(e));
             }
             if let Poll::Ready(out) = body.as_mut().poll(cx) {
-                return Poll::Ready(out);
+                return Poll::Ready(Ok(out));
             }
             if stop.armed.load(Ordering::Acquire) {
                 stop.waker.register(cx.waker());
@@ -109,10 +109,8 @@ impl RunGuard {
 
     /// Ends the run with the call's `result`: a frame it opened exits with it.
     pub fn end(self, result: &Result<Value>) {
-        if let Some(pid) = self.state.frame.lock().take()
-            && let Ok(rt) = frame::runtime(&self.lua)
-        {
-            rt.processes.finish(&pid, result.clone());
+        if let Some(pid) = self.state.opened_frame() {
+            finish_frame(&self.lua, &pid, result.clone());
         }
     }
 }
@@ -120,13 +118,9 @@ impl RunGuard {
 impl Drop for RunGuard {
     fn drop(&mut self) {
         // A call dropped before it returned (its caller's deadline, its caller gone).
-        if let Some(pid) = self.state.frame.lock().take()
-            && let Ok(rt) = frame::runtime(&self.lua)
-        {
-            rt.processes.finish(
-                &pid,
-                Err(Error::canceled("the call ended before it returned")),
-            );
+        if let Some(pid) = self.state.opened_frame() {
+            let why = Error::canceled("the call ended before it returned");
+            finish_frame(&self.lua, &pid, Err(why));
         }
         match self.previous.take() {
             Some(prev) => self.lua.set_app_data(prev),
@@ -135,6 +129,23 @@ impl Drop for RunGuard {
         for task in self.state.tasks.lock().drain(..) {
             task.abort();
         }
+    }
+}
+
+impl RunState {
+    /// Takes the frame this run opened, if it opened one.
+    fn opened_frame(&self) -> Option<Pid> {
+        if !self.stop.armed.load(Ordering::Acquire) {
+            return None;
+        }
+        self.frame.lock().take()
+    }
+}
+
+/// Ends a call's frame like a process exit.
+fn finish_frame(lua: &Lua, pid: &str, result: Result<Value>) {
+    if let Ok(rt) = frame::runtime(lua) {
+        rt.processes.finish(pid, result);
     }
 }
 

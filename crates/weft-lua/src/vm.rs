@@ -4,6 +4,7 @@
 //! libraries, weft's globals (`errors`, `print`, `require`, `os`), the entry's modules and
 //! imported libraries bound as globals, and the entry's chunk run. Calls then reuse it.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Weak};
 
 use mlua::state::{GcGenParams, GcMode};
@@ -34,6 +35,8 @@ pub struct Vm {
     lua: Lua,
     runner: Function,
     body: Function,
+    /// Set when a call was stopped mid-run (the VM is then dropped, not pooled).
+    stopped: AtomicBool,
 }
 
 /// The standard libraries every VM gets (no io, os, debug or package).
@@ -65,6 +68,7 @@ impl Vm {
             body: runner.clone(),
             runner,
             lua,
+            stopped: AtomicBool::new(false),
         };
         let _frame = frame::enter(&vm.lua, cx.clone());
         let _run = run::begin(&vm.lua);
@@ -103,46 +107,37 @@ impl Vm {
     ///
     /// The return convention of reference §4.0.5: the first value is the result; a second
     /// value that is a string or an error object fails the call; a raised error fails it.
-    ///
     /// A call whose frame was stopped from outside (`process.terminate` on its pid, a
-    /// linked process that failed) ends with that error, and `Err(Stopped)` tells the
-    /// caller the VM was left mid-run.
-    pub async fn call(
-        &self,
-        cx: CallContext,
-        args: &[Value],
-    ) -> std::result::Result<Result<Value>, Stopped> {
+    /// linked process that failed) ends with that error and leaves the VM mid-run
+    /// ([`Vm::was_stopped`]).
+    pub async fn call(&self, cx: CallContext, args: &[Value]) -> Result<Value> {
         let _frame = frame::enter(&self.lua, cx);
         let run = run::begin(&self.lua);
-        let mut finished = false;
-        let result = run
-            .until_stopped(async {
-                let out = self.body(args).await;
-                finished = true;
-                out
-            })
-            .await;
-        run.end(&result);
-        match finished {
-            true => Ok(result),
-            false => {
-                Err(Stopped(result.err().unwrap_or_else(|| {
-                    Error::internal("a stopped call has no error")
-                })))
+        let args = convert::to_lua_multi(&self.lua, args).map_err(lua_err)?;
+        let result = match run
+            .until_stopped(self.protected(self.body.clone(), args))
+            .await
+        {
+            Ok(out) => out.and_then(|out| {
+                let mut out = out.into_iter();
+                let result = out.next().unwrap_or(LuaValue::Nil);
+                if let Some(err) = out.next().as_ref().and_then(errors::from_return) {
+                    return Err(err);
+                }
+                convert::to_value(&result)
+            }),
+            Err(stopped) => {
+                self.stopped.store(true, Ordering::Relaxed);
+                Err(stopped)
             }
-        }
+        };
+        run.end(&result);
+        result
     }
 
-    /// Runs the body with `args` and applies the return convention.
-    async fn body(&self, args: &[Value]) -> Result<Value> {
-        let args = convert::to_lua_multi(&self.lua, args).map_err(lua_err)?;
-        let out = self.protected(self.body.clone(), args).await?;
-        let mut out = out.into_iter();
-        let result = out.next().unwrap_or(LuaValue::Nil);
-        if let Some(err) = out.next().as_ref().and_then(errors::from_return) {
-            return Err(err);
-        }
-        convert::to_value(&result)
+    /// Whether a call was stopped mid-run in this VM: it must not be reused.
+    pub fn was_stopped(&self) -> bool {
+        self.stopped.load(Ordering::Relaxed)
     }
 
     /// Binds the script's modules and imports (depth first), each once per VM.
@@ -197,10 +192,6 @@ impl Vm {
         }
     }
 }
-
-/// A call stopped from outside before its body returned, with the error it ends with;
-/// its VM was left mid-run.
-pub struct Stopped(pub Error);
 
 /// Calls a function under `xpcall`, handing back the raised value untouched, so error
 /// objects keep their kind (mlua would turn them into strings).
