@@ -2,6 +2,9 @@
 //! - `CallContext::check` against a scope of 10 realistic `security.policy` entries
 //!   (patterns, lists, a deny, conditions on actor meta and resource meta)
 //!   [median ≤ 1 µs].
+//! - The same scope with its last policy a `security.policy.expr` saying what its two
+//!   conditions say (`actor.meta.level >= 5 and actor.id matches "^svc-"`), and one with
+//!   a richer expression (member access, `in` on a list, `startsWith`, `??`).
 //!
 //! A check evaluates every policy of the scope (a deny anywhere wins), so each figure is
 //! ten policy evaluations. Run: `cargo bench -p weft-security`. Figures go to
@@ -59,27 +62,67 @@ admin:
       - {field: actor.id, operator: matches, value: "^svc-"}
 "#;
 
-fn scope() -> Scope {
+/// The `admin` policy as an expression: the same two tests.
+const ADMIN_EXPR: &str = r#"
+policy:
+  actions: "security.*"
+  resources: "*"
+  effect: allow
+  expression: 'actor.meta.level >= 5 and actor.id matches "^svc-"'
+"#;
+
+/// A richer expression in its place.
+const ADMIN_RICH: &str = r#"
+policy:
+  actions: "security.*"
+  resources: "*"
+  effect: allow
+  expression: 'actor.meta.role in ["admin", "service"] and resource startsWith "app." and (actor.meta.team ?? "") == "core"'
+"#;
+
+/// The ten policies; `admin` replaced by the expression policy `admin`, if given.
+fn scope(admin: Option<&str>) -> Scope {
     let all: Value = serde_yaml_ng::from_str(POLICIES).unwrap();
-    let policies = all.as_map().unwrap().iter().map(|(name, data)| {
-        let p = CompiledPolicy::compile(EntryId::new("app.security", name), data).unwrap();
-        Arc::new(p) as Arc<dyn Policy>
-    });
+    let mut policies: Vec<Arc<dyn Policy>> = Vec::new();
+    for (name, data) in all.as_map().unwrap() {
+        let id = EntryId::new("app.security", name);
+        let p = match admin {
+            Some(yaml) if name == "admin" => {
+                let data: Value = serde_yaml_ng::from_str(yaml).unwrap();
+                CompiledPolicy::compile_expr(id, &data).unwrap()
+            }
+            _ => CompiledPolicy::compile(id, data).unwrap(),
+        };
+        policies.push(Arc::new(p));
+    }
     let scope = Scope::new(policies);
     assert_eq!(scope.policies().count(), 10);
     scope
 }
 
-fn context() -> CallContext {
+fn context(admin: Option<&str>) -> CallContext {
     let meta: Value = serde_yaml_ng::from_str("{role: service, level: 7, team: core}").unwrap();
     let actor = Actor::new("svc-billing", meta.as_map().unwrap().clone());
     CallContext::root(false)
         .with_actor(Some(actor))
-        .with_scope(Some(scope()))
+        .with_scope(Some(scope(admin)))
 }
 
 fn checks(c: &mut Criterion) {
-    let cx = context();
+    let cx = context(None);
+    let expr = context(Some(ADMIN_EXPR));
+    let rich = context(Some(ADMIN_RICH));
+    assert!(
+        expr.check("security.policy.get", "app.security:admin")
+            .is_ok()
+    );
+    assert!(expr.check("security.policy.get", "other:admin").is_ok());
+    assert!(
+        rich.check("security.policy.get", "app.security:admin")
+            .is_ok()
+    );
+    // `resource startsWith "app."` does not hold: no policy applies.
+    assert!(rich.check("security.policy.get", "other:admin").is_err());
     let mut owner = Map::new();
     owner.insert("owner".into(), Value::str("svc-billing"));
     assert!(cx.check("funcs.call", "app.api:handler").is_ok());
@@ -104,6 +147,28 @@ fn checks(c: &mut Criterion) {
         |b| {
             b.iter(|| {
                 cx.check(
+                    black_box("security.policy.get"),
+                    black_box("app.security:admin"),
+                )
+            })
+        },
+    );
+    group.bench_function(
+        "check allowed by security.policy.expr (same 2 tests), 10 policies",
+        |b| {
+            b.iter(|| {
+                expr.check(
+                    black_box("security.policy.get"),
+                    black_box("app.security:admin"),
+                )
+            })
+        },
+    );
+    group.bench_function(
+        "check allowed by security.policy.expr (in, startsWith, ??), 10 policies",
+        |b| {
+            b.iter(|| {
+                rich.check(
                     black_box("security.policy.get"),
                     black_box("app.security:admin"),
                 )

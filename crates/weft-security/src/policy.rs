@@ -1,5 +1,5 @@
-//! [`CompiledPolicy`]: one `security.policy` entry, validated and compiled at load
-//! (reference §2.7 for the fields, §5.2 for the evaluation).
+//! [`CompiledPolicy`]: one `security.policy` or `security.policy.expr` entry, validated
+//! and compiled at load (reference §2.7 for the fields, §5.2 for the evaluation).
 //!
 //! ```yaml
 //! - name: admins
@@ -11,85 +11,97 @@
 //!     conditions:               # optional, all must hold
 //!       - {field: actor.meta.role, operator: eq, value: admin}
 //!   groups: [staff]             # a bare name gets the policy's namespace
+//! - name: owners
+//!   kind: security.policy.expr
+//!   policy:
+//!     actions: "document.*"
+//!     resources: "*"
+//!     effect: allow
+//!     expression: 'meta.owner == actor.id or "admin" in actor.meta.roles'
 //! ```
+//!
+//! Both kinds match `actions` and `resources` the same way; then every condition must
+//! hold, or the expression must be `true` (false, another value or an error: Undefined).
 
 use weft_core::{Actor, Decision, EntryId, Error, Map, Policy, Result, Value};
 use weft_registry::Entry;
 
+use crate::EXPR_KIND;
 use crate::condition::Condition;
+use crate::expression::Expression;
 use crate::path::Input;
 use crate::pattern::Patterns;
 
-/// The keys of the `policy:` map.
-const POLICY_KEYS: [&str; 4] = ["actions", "resources", "effect", "conditions"];
+/// The keys of the `policy:` map of a `security.policy`.
+const CONDITIONS_KEYS: [&str; 4] = ["actions", "resources", "effect", "conditions"];
 
-/// A `security.policy` entry, validated and compiled at load.
+/// The keys of the `policy:` map of a `security.policy.expr`.
+const EXPRESSION_KEYS: [&str; 4] = ["actions", "resources", "effect", "expression"];
+
+/// A `security.policy` or `security.policy.expr` entry, validated and compiled at load.
 #[derive(Debug)]
 pub struct CompiledPolicy {
     id: EntryId,
     actions: Patterns,
     resources: Patterns,
     effect: Decision,
-    conditions: Box<[Condition]>,
+    rule: Rule,
     groups: Box<[EntryId]>,
 }
 
+/// What must hold, once actions and resources match.
+#[derive(Debug)]
+enum Rule {
+    /// `security.policy`: every condition (none: always).
+    Conditions(Box<[Condition]>),
+    /// `security.policy.expr`: the expression is `true`.
+    Expression(Expression),
+}
+
 impl CompiledPolicy {
-    /// Validates and compiles `entry`; errors are Invalid and name the field.
+    /// Validates and compiles `entry` by its kind (`security.policy.expr` or
+    /// `security.policy`); errors are Invalid and name the field.
     pub fn from_entry(entry: &Entry) -> Result<CompiledPolicy> {
-        CompiledPolicy::compile(entry.id.clone(), &entry.data)
+        if entry.kind == EXPR_KIND {
+            CompiledPolicy::compile_expr(entry.id.clone(), &entry.data)
+        } else {
+            CompiledPolicy::compile(entry.id.clone(), &entry.data)
+        }
     }
 
-    /// Validates and compiles the entry data `data` of the policy `id`.
+    /// Validates and compiles the data `data` of the `security.policy` entry `id`.
     pub fn compile(id: EntryId, data: &Value) -> Result<CompiledPolicy> {
-        let def = match data.get("policy") {
-            Some(Value::Map(def)) => def,
-            None | Some(Value::Nil) => {
-                return Err(Error::invalid(
-                    "policy is required: a map of actions, resources, effect and conditions",
-                )
-                .in_field("policy"));
-            }
-            Some(other) => {
-                return Err(Error::invalid(format!(
-                    "policy must be a map of actions, resources, effect and conditions, got {}",
-                    other.type_name()
-                ))
-                .in_field("policy"));
-            }
-        };
-        if let Some(key) = def.keys().find(|k| !POLICY_KEYS.contains(&k.as_str())) {
-            return Err(Error::invalid(format!(
-                "unknown key `{key}` (a policy has {})",
-                POLICY_KEYS.join(", ")
-            ))
-            .in_field(format!("policy.{key}")));
-        }
+        CompiledPolicy::build(id, data, &CONDITIONS_KEYS, conditions)
+    }
+
+    /// Validates and compiles the data `data` of the `security.policy.expr` entry `id`:
+    /// the expression is parsed here, once (a syntax error names `policy.expression`).
+    pub fn compile_expr(id: EntryId, data: &Value) -> Result<CompiledPolicy> {
+        CompiledPolicy::build(id, data, &EXPRESSION_KEYS, |def| {
+            Expression::compile(def).map(Rule::Expression)
+        })
+    }
+
+    /// Validates the fields both kinds share (the `policy:` map has only `keys`) and
+    /// compiles the kind's own with `rule`.
+    fn build(
+        id: EntryId,
+        data: &Value,
+        keys: &[&str],
+        rule: impl FnOnce(&Map) -> Result<Rule>,
+    ) -> Result<CompiledPolicy> {
+        let def = definition(data, keys)?;
         let effect = effect(def.get("effect"))?;
         let actions = patterns(def, "actions")?;
         let resources = patterns(def, "resources")?;
-        let conditions = match def.get("conditions") {
-            None | Some(Value::Nil) => Vec::new(),
-            Some(Value::Array(items)) => items
-                .iter()
-                .enumerate()
-                .map(|(i, c)| Condition::compile(c, i))
-                .collect::<Result<_>>()?,
-            Some(other) => {
-                return Err(Error::invalid(format!(
-                    "conditions must be a list, got {}",
-                    other.type_name()
-                ))
-                .in_field("policy.conditions"));
-            }
-        };
+        let rule = rule(def)?;
         let groups = groups(data.get("groups"), id.ns())?;
         Ok(CompiledPolicy {
             id,
             actions,
             resources,
             effect,
-            conditions: conditions.into_boxed_slice(),
+            rule,
             groups,
         })
     }
@@ -126,12 +138,62 @@ impl Policy for CompiledPolicy {
             resource,
             meta,
         };
-        if self.conditions.iter().all(|c| c.holds(&input)) {
+        let holds = match &self.rule {
+            Rule::Conditions(conditions) => conditions.iter().all(|c| c.holds(&input)),
+            Rule::Expression(expression) => expression.holds(&input),
+        };
+        if holds {
             self.effect
         } else {
             Decision::Undefined
         }
     }
+}
+
+/// The `policy:` map of `data`, with no key outside `keys`.
+fn definition<'d>(data: &'d Value, keys: &[&str]) -> Result<&'d Map> {
+    let what = format!("a map of {}", keys.join(", "));
+    let def = match data.get("policy") {
+        Some(Value::Map(def)) => def,
+        None | Some(Value::Nil) => {
+            return Err(Error::invalid(format!("policy is required: {what}")).in_field("policy"));
+        }
+        Some(other) => {
+            return Err(Error::invalid(format!(
+                "policy must be {what}, got {}",
+                other.type_name()
+            ))
+            .in_field("policy"));
+        }
+    };
+    if let Some(key) = def.keys().find(|k| !keys.contains(&k.as_str())) {
+        return Err(Error::invalid(format!(
+            "unknown key `{key}` (a policy has {})",
+            keys.join(", ")
+        ))
+        .in_field(format!("policy.{key}")));
+    }
+    Ok(def)
+}
+
+/// `policy.conditions` of a `security.policy`: a list of conditions, or none.
+fn conditions(def: &Map) -> Result<Rule> {
+    let conditions = match def.get("conditions") {
+        None | Some(Value::Nil) => Vec::new(),
+        Some(Value::Array(items)) => items
+            .iter()
+            .enumerate()
+            .map(|(i, c)| Condition::compile(c, i))
+            .collect::<Result<_>>()?,
+        Some(other) => {
+            return Err(Error::invalid(format!(
+                "conditions must be a list, got {}",
+                other.type_name()
+            ))
+            .in_field("policy.conditions"));
+        }
+    };
+    Ok(Rule::Conditions(conditions.into_boxed_slice()))
 }
 
 /// `policy.effect`: `allow` or `deny`.

@@ -10,8 +10,11 @@ use weft_registry::{BootMode, Entry, KindHandler};
 
 use crate::CompiledPolicy;
 
-/// The kind [`PolicyHandler`] accepts.
+/// The condition policy kind [`PolicyHandler`] accepts.
 pub const KIND: &str = "security.policy";
+
+/// The expression policy kind [`PolicyHandler`] accepts.
+pub const EXPR_KIND: &str = "security.policy.expr";
 
 /// The policies of a running app. Cloning shares the same registry.
 #[derive(Clone, Default)]
@@ -129,7 +132,8 @@ impl Index {
     }
 }
 
-/// The `security.policy` kind handler: compiles each entry into a [`PolicyRegistry`].
+/// The `security.policy` and `security.policy.expr` kind handler: compiles each entry
+/// into a [`PolicyRegistry`].
 pub struct PolicyHandler(PolicyRegistry);
 
 impl PolicyHandler {
@@ -141,7 +145,7 @@ impl PolicyHandler {
 
 impl KindHandler for PolicyHandler {
     fn kinds(&self) -> &[&'static str] {
-        &[KIND]
+        &[KIND, EXPR_KIND]
     }
 
     fn apply(&self, entry: Arc<Entry>, _mode: BootMode) -> BoxFuture<Result<()>> {
@@ -254,7 +258,7 @@ mod tests {
     async fn the_handler_registers_valid_entries_and_names_bad_fields() {
         let reg = PolicyRegistry::default();
         let handler = PolicyHandler::new(&reg);
-        assert_eq!(handler.kinds(), [KIND]);
+        assert_eq!(handler.kinds(), [KIND, EXPR_KIND]);
         let mut entry = Entry::new(EntryId::new("app", "ok"), KIND);
         entry.data = serde_yaml_ng::from_str(
             "policy: {actions: '*', resources: '*', effect: allow}\ngroups: [g]",

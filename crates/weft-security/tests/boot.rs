@@ -118,3 +118,80 @@ entries:
     );
     assert_eq!(err.lines().count(), 1, "{err}");
 }
+
+#[tokio::test]
+async fn expression_policies_boot_beside_condition_policies() {
+    let dir = app(r#"
+namespace: app.sec
+entries:
+  - name: owners
+    kind: security.policy.expr
+    policy:
+      actions: "document.*"
+      resources: "*"
+      effect: allow
+      expression: 'meta.owner == actor.id or "admin" in actor.meta.roles'
+    groups: [editors]
+  - name: no_drafts
+    kind: security.policy.expr
+    policy:
+      actions: "*"
+      resources: "draft:*"
+      effect: deny
+      expression: 'actor.meta.level < 3'
+    groups: [editors]
+  - name: readers
+    kind: security.policy
+    policy: {actions: document.read, resources: "*", effect: allow}
+    groups: [editors]
+"#);
+    let policies = boot_policies(&dir).await.unwrap();
+    assert_eq!(policies.len(), 3);
+    let mut meta = Map::new();
+    meta.insert("level".into(), 1.into());
+    let cx = CallContext::root(false)
+        .with_actor(Some(Actor::new("ann", meta)))
+        .with_scope(Some(Scope::new(policies.group("app.sec:editors"))));
+    let mut owned = Map::new();
+    owned.insert("owner".into(), "ann".into());
+    assert!(
+        cx.check_with("document.write", "doc:1", Some(&owned))
+            .is_ok()
+    );
+    assert!(cx.check("document.write", "doc:1").is_err());
+    assert!(cx.check("document.read", "doc:1").is_ok());
+    // The deny expression holds for a level-1 actor, and a deny wins.
+    assert!(
+        cx.check_with("document.read", "draft:1", Some(&owned))
+            .is_err()
+    );
+}
+
+#[tokio::test]
+async fn a_bad_expression_fails_the_boot_naming_file_entry_and_field() {
+    let dir = app(r#"
+namespace: app.sec
+entries:
+  - name: fine
+    kind: security.policy.expr
+    policy: {actions: "*", resources: "*", effect: allow, expression: 'action == "x"'}
+  - name: typo
+    kind: security.policy.expr
+    policy:
+      actions: "*"
+      resources: "*"
+      effect: allow
+      expression: 'actor.meta.role == "admin" and'
+"#);
+    let err = boot_policies(&dir).await.unwrap_err();
+    assert!(err.contains("_index.yaml"), "{err}");
+    assert!(
+        err.contains("entry app.sec:typo (security.policy.expr)"),
+        "{err}"
+    );
+    assert!(
+        err.contains("field policy.expression: invalid expression: unexpected the end of the expression (at 1:31)"),
+        "{err}"
+    );
+    assert_eq!(err.lines().count(), 1, "{err}");
+}
