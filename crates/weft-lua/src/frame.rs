@@ -45,6 +45,11 @@ pub fn env(lua: &Lua) -> mlua::Result<Arc<EnvRegistry>> {
     shared(lua, |shared| shared.caps.env.clone())
 }
 
+/// The fs capability of the VM (`fs`).
+pub fn fs(lua: &Lua) -> mlua::Result<Arc<weft_fs::FsRegistry>> {
+    shared(lua, |shared| shared.caps.fs.clone())
+}
+
 /// The store capability of the VM (`store`, `security.token_store`).
 pub fn store(lua: &Lua) -> mlua::Result<Arc<weft_store::StoreRegistry>> {
     shared(lua, |shared| shared.caps.store.clone())
@@ -131,6 +136,7 @@ mod tests {
         let lua = Lua::new();
         let caps = Capabilities {
             env: Arc::new(EnvRegistry::new(PathBuf::from("."))),
+            fs: Arc::new(weft_fs::FsRegistry::new(PathBuf::from("."))),
             http: Arc::new(weft_http::HttpClient::new()),
             store: Arc::new(weft_store::StoreRegistry::new(Default::default())),
         };

@@ -47,6 +47,8 @@ use crate::vm::{Script, Vm};
 pub struct Capabilities {
     /// The env variables behind the `env` module.
     pub env: Arc<weft_env::EnvRegistry>,
+    /// The `fs.directory` roots behind `fs`.
+    pub fs: Arc<weft_fs::FsRegistry>,
     /// The outbound HTTP client (the runtime's one pool) behind `http_client`.
     pub http: Arc<weft_http::HttpClient>,
     /// The stores and token stores behind `store` and `security.token_store`.

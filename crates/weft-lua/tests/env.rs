@@ -82,6 +82,7 @@ async fn boot_dir(
             &rt,
             Capabilities {
                 env: env.clone(),
+                fs: Arc::new(weft_fs::FsRegistry::new(app.root.clone())),
                 http: Arc::new(weft_http::HttpClient::new()),
                 store: Arc::new(weft_store::StoreRegistry::new(rt.policies.clone())),
             },

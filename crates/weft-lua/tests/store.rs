@@ -185,6 +185,7 @@ async fn boot_app() -> (tempfile::TempDir, Arc<Runtime>) {
     let stores = Arc::new(StoreRegistry::new(rt.policies.clone()));
     let caps = Capabilities {
         env: Arc::new(weft_env::EnvRegistry::new(loaded.root.clone())),
+        fs: Arc::new(weft_fs::FsRegistry::new(loaded.root.clone())),
         http: Arc::new(weft_http::HttpClient::new()),
         store: stores.clone(),
     };

@@ -38,3 +38,4 @@ pub use error::{LoadError, LoadErrors, UnknownKind};
 pub use load::{App, LoadOptions, load_app};
 pub use order::dependencies;
 pub use registry::{FindResult, Registry};
+pub use yaml::too_deep as yaml_too_deep;

@@ -13,7 +13,7 @@ const MAX_NESTING: usize = 1000;
 
 /// Parses YAML text; errors carry the file, line and column.
 pub(crate) fn parse(text: &str, shown: &Path) -> Result<Value, LoadError> {
-    if let Some((line, column)) = too_deep(text) {
+    if let Some((line, column)) = too_deep(text, MAX_NESTING) {
         return Err(LoadError::Yaml {
             file: shown.to_path_buf(),
             line: Some(line),
@@ -41,11 +41,12 @@ pub(crate) fn parse(text: &str, shown: &Path) -> Result<Value, LoadError> {
     })
 }
 
-/// Where (1-based line and column) `text` first nests more than [`MAX_NESTING`] levels:
-/// flow brackets (`[`, `{`) outside quoted scalars and comments, plus the block sequence
+/// Where (1-based line and column) `text` first nests more than `max` levels: flow
+/// brackets (`[`, `{`) outside quoted scalars and comments, plus the block sequence
 /// entries (`- - - x`) that open a line. Linear in the text. A quote opens a scalar only
 /// where one can start (after a space or `[{,:`), as in YAML, so `it's` opens nothing.
-fn too_deep(text: &str) -> Option<(usize, usize)> {
+/// The Lua `yaml` module runs it too, before parsing untrusted text.
+pub fn too_deep(text: &str, max: usize) -> Option<(usize, usize)> {
     let mut flow = 0usize;
     for (n, line) in text.lines().enumerate() {
         let mut block = 0usize;
@@ -54,7 +55,7 @@ fn too_deep(text: &str) -> Option<(usize, usize)> {
             block += 1;
             rest = after.trim_start();
         }
-        if block > MAX_NESTING {
+        if block > max {
             return Some((n + 1, 1));
         }
         let mut quote: Option<char> = None;
@@ -80,7 +81,7 @@ fn too_deep(text: &str) -> Option<(usize, usize)> {
                     _ => {}
                 },
             }
-            if flow + block > MAX_NESTING {
+            if flow + block > max {
                 return Some((n + 1, i + 1));
             }
             previous = c;
@@ -153,9 +154,9 @@ mod tests {
         assert!(parse(&quoted, Path::new("ok.yaml")).is_ok());
         // An apostrophe inside a plain scalar opens no quote: the nesting after it counts.
         let hidden = "a: [it's, ".to_string() + &"[".repeat(200_000);
-        assert!(too_deep(&hidden).is_some());
+        assert!(too_deep(&hidden, MAX_NESTING).is_some());
         let escapes = "a: \"x\\\" [\"\nb: 'it''s [' \nc: [1]\n";
-        assert_eq!(too_deep(escapes), None);
+        assert_eq!(too_deep(escapes, MAX_NESTING), None);
         assert!(parse(escapes, Path::new("esc.yaml")).is_ok());
     }
 

@@ -75,6 +75,7 @@ pub async fn boot_app(opts: &LoadOptions, boot_opts: &BootOptions) -> Result<Boo
 fn handlers(rt: &Arc<Runtime>, caps: &Capabilities) -> Vec<Arc<dyn KindHandler>> {
     let lua = weft_lua::Capabilities {
         env: caps.env.clone(),
+        fs: caps.fs.clone(),
         http: caps.http.clone(),
         store: caps.store.clone(),
     };

@@ -1,9 +1,16 @@
 //! The Lua modules an entry can list under `modules:`, and the `os` and `process`
 //! globals every VM has.
 
+mod args;
+mod base64;
+mod compress;
+mod crypto;
 mod ctx;
 mod env;
+mod expr;
+mod fs;
 mod funcs;
+mod hash;
 mod http;
 mod http_client;
 mod io;
@@ -15,19 +22,29 @@ mod registry;
 mod security;
 mod store;
 mod stream;
+mod system;
+mod text;
 mod time;
 mod timers;
 mod token_store;
+mod uuid;
 mod websocket;
+mod yaml;
 
 use mlua::{Lua, Value as LuaValue};
 use weft_core::Error;
 
 /// Modules weft provides.
 const AVAILABLE: &[&str] = &[
+    "base64",
+    "compress",
+    "crypto",
     "ctx",
     "env",
+    "expr",
+    "fs",
     "funcs",
+    "hash",
     "http",
     "http_client",
     "io",
@@ -38,25 +55,23 @@ const AVAILABLE: &[&str] = &[
     "security",
     "store",
     "stream",
+    "system",
+    "text",
     "time",
+    "uuid",
     "websocket",
+    "yaml",
 ];
 
 /// Modules Wippy has that weft does not provide: listing one is a clear boot error.
 const WIPPY_ONLY: &[&str] = &[
-    "base64",
     "cdc",
     "cloudstorage",
-    "compress",
     "contract",
-    "crypto",
     "eval",
     "events",
     "excel",
     "exec",
-    "expr",
-    "fs",
-    "hash",
     "html",
     "hub",
     "metrics",
@@ -65,14 +80,10 @@ const WIPPY_ONLY: &[&str] = &[
     "pg",
     "queue",
     "sql",
-    "system",
     "template",
-    "text",
     "treesitter",
     "tty",
-    "uuid",
     "workflow",
-    "yaml",
 ];
 
 /// Checks a `modules:` name at registration.
@@ -110,9 +121,15 @@ pub fn install_globals(lua: &Lua) -> mlua::Result<()> {
 /// Creates the module `name` in `lua` (names were validated at registration).
 pub fn create(lua: &Lua, name: &str) -> mlua::Result<LuaValue> {
     Ok(match name {
+        "base64" => LuaValue::Table(base64::module(lua)?),
+        "compress" => LuaValue::Table(compress::module(lua)?),
+        "crypto" => LuaValue::Table(crypto::module(lua)?),
         "ctx" => LuaValue::Table(ctx::module(lua)?),
         "env" => LuaValue::Table(env::module(lua)?),
+        "expr" => LuaValue::Table(expr::module(lua)?),
+        "fs" => LuaValue::Table(fs::module(lua)?),
         "funcs" => LuaValue::Table(funcs::module(lua)?),
+        "hash" => LuaValue::Table(hash::module(lua)?),
         "http" => LuaValue::Table(http::module(lua)?),
         "http_client" => LuaValue::Table(http_client::module(lua)?),
         "io" => LuaValue::Table(io::module(lua)?),
@@ -123,12 +140,16 @@ pub fn create(lua: &Lua, name: &str) -> mlua::Result<LuaValue> {
         "security" => LuaValue::Table(security::module(lua)?),
         "store" => LuaValue::Table(store::module(lua)?),
         "stream" => LuaValue::Table(stream::module(lua)?),
+        "system" => LuaValue::Table(system::module(lua)?),
+        "text" => LuaValue::Table(text::module(lua)?),
         "time" => {
             let t = time::module(lua)?;
             timers::extend(lua, &t)?;
             LuaValue::Table(t)
         }
+        "uuid" => LuaValue::Table(uuid::module(lua)?),
         "websocket" => LuaValue::Table(websocket::module(lua)?),
+        "yaml" => LuaValue::Table(yaml::module(lua)?),
         other => {
             return Err(mlua::Error::external(Error::invalid(format!(
                 "unknown module {other:?}"

@@ -26,17 +26,20 @@ pub async fn boot_dir(root: &Path) -> Result<Arc<Runtime>, LoadErrors> {
     })?;
     let rt = Runtime::new(app.root.clone(), app.config.clone());
     let env = Arc::new(EnvRegistry::new(app.root.clone()));
+    let fs = Arc::new(weft_fs::FsRegistry::new(app.root.clone()));
     let handlers: Vec<Arc<dyn KindHandler>> = vec![
         Arc::new(LuaEngine::new(
             &rt,
             Capabilities {
                 env: env.clone(),
+                fs: fs.clone(),
                 http: Arc::new(weft_http::HttpClient::new()),
                 store: Arc::new(weft_store::StoreRegistry::new(rt.policies.clone())),
             },
         )),
         Arc::new(HostHandler),
         Arc::new(EnvHandler::new(&env)),
+        Arc::new(weft_fs::FsHandler::new(&fs)),
     ];
     boot(&app, &rt.registry, &handlers, &BootOptions::default()).await?;
     Ok(rt)
