@@ -1,12 +1,15 @@
-//! Argument checks shared by the `yaml`, `text` and `compress` modules: how many
-//! arguments a call got, their types, and the fields of an options table. Every failure
-//! is an Invalid, non-retryable error whose message names the function; [`internal`]
-//! makes their Internal errors, also never retryable.
+//! Argument checks and replies shared by the standard modules: how many arguments a call
+//! got, their types, and the fields of an options table. Every failure is an Invalid,
+//! non-retryable error whose message names the function; [`internal`] makes their
+//! Internal errors, also never retryable; [`reply`] and [`reply_bytes`] give the
+//! `value, nil` / `nil, err` pair.
 
 use std::ops::RangeInclusive;
 
-use mlua::{BorrowedBytes, BorrowedStr, MultiValue, Table, Value as LuaValue};
+use mlua::{BorrowedBytes, BorrowedStr, Lua, MultiValue, Table, Value as LuaValue};
 use weft_core::Error;
+
+use crate::errors;
 
 /// The arguments of a call to `func`, padded with `nil` to `max`; more than `max` is an
 /// error. Trailing `nil`s do not count, so `f(g())` may pass on `g`'s `value, nil`.
@@ -24,6 +27,29 @@ pub fn at_most(func: &str, args: MultiValue, max: usize) -> Result<Vec<LuaValue>
     }
     args.resize(max, LuaValue::Nil);
     Ok(args)
+}
+
+/// `value, nil` with the Lua value `make` builds of `r`'s, or `nil, err` with its error;
+/// a failure of Lua itself (out of memory) raises.
+pub fn reply<T>(
+    lua: &Lua,
+    r: Result<T, Error>,
+    make: impl FnOnce(T) -> mlua::Result<LuaValue>,
+) -> mlua::Result<(LuaValue, LuaValue)> {
+    match r {
+        Ok(v) => Ok((make(v)?, LuaValue::Nil)),
+        Err(e) => errors::fail(lua, e),
+    }
+}
+
+/// `bytes, nil` (a Lua string) or `nil, err`.
+pub fn reply_bytes(
+    lua: &Lua,
+    r: Result<impl AsRef<[u8]>, Error>,
+) -> mlua::Result<(LuaValue, LuaValue)> {
+    reply(lua, r, |bytes| {
+        lua.create_string(bytes).map(LuaValue::String)
+    })
 }
 
 /// An Internal error that is not retryable (the specs say so of every failure).

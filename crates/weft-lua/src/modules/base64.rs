@@ -12,7 +12,8 @@ use ::base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 use mlua::{Lua, Table, Value as LuaValue};
 use weft_core::Error;
 
-use super::hash::{bytes_arg, returned};
+use super::args::reply_bytes;
+use super::hash::bytes_arg;
 
 /// The standard alphabet, padding written and required, trailing bits allowed.
 const ENGINE: GeneralPurpose = GeneralPurpose::new(
@@ -30,13 +31,13 @@ pub fn module(lua: &Lua) -> mlua::Result<Table> {
         "encode",
         lua.create_function(|lua, data: LuaValue| {
             let encoded = bytes_arg("base64.encode", "data", &data).map(|b| ENGINE.encode(b));
-            returned(lua, encoded)
+            reply_bytes(lua, encoded)
         })?,
     )?;
     t.set(
         "decode",
         lua.create_function(|lua, data: LuaValue| {
-            returned(
+            reply_bytes(
                 lua,
                 bytes_arg("base64.decode", "data", &data).and_then(|b| decode(&b)),
             )

@@ -17,6 +17,7 @@ use sha1::Sha1;
 use sha2::{Digest, Sha256, Sha512};
 use weft_core::Error;
 
+use super::args::reply_bytes;
 use crate::errors;
 
 /// A digest: the hash of the data.
@@ -53,7 +54,7 @@ pub fn module(lua: &Lua) -> mlua::Result<Table> {
                     let raw = raw_arg(&func, &raw)?;
                     Ok(encoded(raw, hash(&data)))
                 });
-                returned(lua, out)
+                reply_bytes(lua, out)
             })?,
         )?;
     }
@@ -68,7 +69,7 @@ pub fn module(lua: &Lua) -> mlua::Result<Table> {
                         let raw = raw_arg(&func, &raw)?;
                         Ok(encoded(raw, tag(&data, &secret)?))
                     });
-                    returned(lua, out)
+                    reply_bytes(lua, out)
                 },
             )?,
         )?;
@@ -140,18 +141,6 @@ pub(super) fn bytes_arg(
             "{func}: {what} must be a string, got {}",
             other.type_name()
         ))),
-    }
-}
-
-/// `bytes, nil` or `nil, err` (the return convention of the `base64`, `hash` and `uuid`
-/// modules).
-pub(super) fn returned(
-    lua: &Lua,
-    r: Result<impl AsRef<[u8]>, Error>,
-) -> mlua::Result<(LuaValue, LuaValue)> {
-    match r {
-        Ok(bytes) => Ok((LuaValue::String(lua.create_string(bytes)?), LuaValue::Nil)),
-        Err(e) => errors::fail(lua, e),
     }
 }
 

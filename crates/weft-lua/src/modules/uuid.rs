@@ -15,7 +15,8 @@ use mlua::{Lua, Table, Value as LuaValue};
 use sha1::Sha1;
 use weft_core::Error;
 
-use super::hash::{number, returned};
+use super::args::reply_bytes;
+use super::hash::number;
 use crate::errors;
 
 /// 100 ns ticks from the version-1 epoch (1582-10-15) to the Unix epoch.
@@ -34,7 +35,7 @@ pub fn module(lua: &Lua) -> mlua::Result<Table> {
     t.set(
         "v3",
         lua.create_function(|lua, (ns, name): (LuaValue, LuaValue)| {
-            returned(lua, name_based("uuid.v3", &ns, &name, v3))
+            reply_bytes(lua, name_based("uuid.v3", &ns, &name, v3))
         })?,
     )?;
     t.set(
@@ -44,7 +45,7 @@ pub fn module(lua: &Lua) -> mlua::Result<Table> {
     t.set(
         "v5",
         lua.create_function(|lua, (ns, name): (LuaValue, LuaValue)| {
-            returned(lua, name_based("uuid.v5", &ns, &name, v5))
+            reply_bytes(lua, name_based("uuid.v5", &ns, &name, v5))
         })?,
     )?;
     t.set(
@@ -66,14 +67,14 @@ pub fn module(lua: &Lua) -> mlua::Result<Table> {
     t.set(
         "variant",
         lua.create_function(|lua, v: LuaValue| {
-            returned(lua, uuid_arg("uuid.variant", &v).map(|id| variant(&id)))
+            reply_bytes(lua, uuid_arg("uuid.variant", &v).map(|id| variant(&id)))
         })?,
     )?;
     t.set("parse", lua.create_function(parse)?)?;
     t.set(
         "format",
         lua.create_function(|lua, (v, style): (LuaValue, LuaValue)| {
-            returned(lua, format(&v, &style))
+            reply_bytes(lua, format(&v, &style))
         })?,
     )?;
     Ok(t)
@@ -227,7 +228,7 @@ fn unix_seconds(id: &Uuid) -> Option<i64> {
 
 /// A generated UUID as `text, nil`.
 fn text(lua: &Lua, id: Uuid) -> mlua::Result<(LuaValue, LuaValue)> {
-    returned(lua, Ok(id.hyphenated().to_string()))
+    reply_bytes(lua, Ok(id.hyphenated().to_string()))
 }
 
 #[cfg(test)]

@@ -19,6 +19,7 @@ mod random;
 use mlua::{Lua, Table, Value as LuaValue};
 use weft_core::Error;
 
+use super::args::{internal, reply_bytes};
 use crate::errors;
 
 /// Work up to this many bytes runs on the calling thread; more goes to the blocking pool.
@@ -53,22 +54,6 @@ where
     tokio::task::spawn_blocking(work)
         .await
         .map_err(|e| internal(format!("crypto worker failed: {e}")))
-}
-
-/// `bytes, nil` or `nil, err`.
-fn reply_bytes(
-    lua: &Lua,
-    r: Result<impl AsRef<[u8]>, Error>,
-) -> mlua::Result<(LuaValue, LuaValue)> {
-    match r {
-        Ok(bytes) => Ok((LuaValue::String(lua.create_string(bytes)?), LuaValue::Nil)),
-        Err(e) => errors::fail(lua, e),
-    }
-}
-
-/// An Internal error, not retryable (as every crypto failure).
-fn internal(message: impl Into<String>) -> Error {
-    Error::internal(message).with_retryable(Some(false))
 }
 
 /// Argument `n` of `func` as a string; a number passes as its text, anything else is

@@ -17,7 +17,7 @@ use dmp::Dmp;
 use mlua::{Lua, MultiValue, Table, UserData, UserDataMethods, Value as LuaValue};
 use weft_core::Error;
 
-use super::{raised, returned};
+use super::raised;
 use crate::modules::args;
 
 /// The largest text (and total patch text) a Differ takes.
@@ -51,7 +51,7 @@ pub fn module(lua: &Lua) -> mlua::Result<Table> {
     t.set(
         "new",
         lua.create_function(|lua, args: MultiValue| {
-            returned(lua, new(args), |d| {
+            args::reply(lua, new(args), |d| {
                 lua.create_userdata(d).map(LuaValue::UserData)
             })
         })?,
@@ -88,7 +88,7 @@ fn new(args: MultiValue) -> Result<Differ, Error> {
 impl UserData for Differ {
     fn add_methods<M: UserDataMethods<Self>>(m: &mut M) {
         m.add_method("compare", |lua, this, args: MultiValue| {
-            returned(lua, compare(&this.0, args), |diffs| {
+            args::reply(lua, compare(&this.0, args), |diffs| {
                 diffs_table(lua, &diffs)
             })
         });
@@ -109,14 +109,14 @@ impl UserData for Differ {
         });
         m.add_method("pretty_text", |lua, _, args: MultiValue| {
             let text = diffs_arg("pretty_text", args).map(|diffs| pretty_text(&diffs));
-            returned(lua, text, |t| lua.create_string(t).map(LuaValue::String))
+            args::reply(lua, text, |t| lua.create_string(t).map(LuaValue::String))
         });
         m.add_method("pretty_html", |lua, _, args: MultiValue| {
             let html = diffs_arg("pretty_html", args).map(|diffs| pretty_html(&diffs));
-            returned(lua, html, |t| lua.create_string(t).map(LuaValue::String))
+            args::reply(lua, html, |t| lua.create_string(t).map(LuaValue::String))
         });
         m.add_method("patch_make", |lua, this, args: MultiValue| {
-            returned(lua, patch_make(&this.0, args), |texts| {
+            args::reply(lua, patch_make(&this.0, args), |texts| {
                 let list = lua.create_table()?;
                 for text in texts {
                     let p = lua.create_table()?;

@@ -11,10 +11,8 @@ mod diff;
 mod regexp;
 mod splitter;
 
-use mlua::{Lua, Table, Value as LuaValue};
+use mlua::{Lua, Table};
 use weft_core::Error;
-
-use crate::errors;
 
 /// Builds the `text` module table.
 pub fn module(lua: &Lua) -> mlua::Result<Table> {
@@ -23,19 +21,6 @@ pub fn module(lua: &Lua) -> mlua::Result<Table> {
     t.set("diff", diff::module(lua)?)?;
     t.set("splitter", splitter::module(lua)?)?;
     Ok(t)
-}
-
-/// `value, nil` with the Lua value `make` builds of `r`'s, or `nil, err` with its error;
-/// a failure of Lua itself (out of memory) raises.
-fn returned<T>(
-    lua: &Lua,
-    r: Result<T, Error>,
-    make: impl FnOnce(T) -> mlua::Result<LuaValue>,
-) -> mlua::Result<(LuaValue, LuaValue)> {
-    match r {
-        Ok(v) => Ok((make(v)?, LuaValue::Nil)),
-        Err(e) => errors::fail(lua, e),
-    }
 }
 
 /// Raises `e` as an error object (for the methods without an error slot).

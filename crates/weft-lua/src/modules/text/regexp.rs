@@ -10,7 +10,7 @@ use mlua::{BorrowedBytes, Lua, MultiValue, Table, UserData, UserDataMethods, Val
 use regex::bytes::{Captures, Regex, RegexBuilder};
 use weft_core::Error;
 
-use super::{raised, returned};
+use super::raised;
 use crate::modules::args;
 
 /// The most memory a compiled pattern may take.
@@ -28,7 +28,7 @@ pub fn module(lua: &Lua) -> mlua::Result<Table> {
     t.set(
         "compile",
         lua.create_function(|lua, args: MultiValue| {
-            returned(lua, compile(args), |re| {
+            args::reply(lua, compile(args), |re| {
                 lua.create_userdata(re).map(LuaValue::UserData)
             })
         })?,

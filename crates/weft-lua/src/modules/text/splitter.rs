@@ -20,7 +20,6 @@ use mlua::{BorrowedStr, Lua, MultiValue, Table, UserData, UserDataMethods, Value
 use text_splitter::{ChunkConfig, MarkdownSplitter, TextSplitter};
 use weft_core::Error;
 
-use super::returned;
 use crate::modules::args;
 
 /// `chunk_size` when none is given.
@@ -59,7 +58,7 @@ pub fn module(lua: &Lua) -> mlua::Result<Table> {
         t.set(
             name,
             lua.create_function(move |lua, args: MultiValue| {
-                returned(lua, new(args, markdown), |s| {
+                args::reply(lua, new(args, markdown), |s| {
                     lua.create_userdata(s).map(LuaValue::UserData)
                 })
             })?,
@@ -120,14 +119,14 @@ impl UserData for Splitter {
         m.add_method("split_text", |lua, this, args: MultiValue| {
             const FUNC: &str = "text.Splitter:split_text";
             let text = args::at_most(FUNC, args, 1).and_then(|a| args::text(FUNC, "text", &a[0]));
-            returned(lua, text, |text| {
+            args::reply(lua, text, |text| {
                 let list = lua.create_table()?;
                 this.push_chunks(&text, |chunk| list.raw_push(chunk))?;
                 Ok(LuaValue::Table(list))
             })
         });
         m.add_method("split_batch", |lua, this, args: MultiValue| {
-            returned(lua, pages(args), |pages| {
+            args::reply(lua, pages(args), |pages| {
                 let out = lua.create_table()?;
                 for (content, metadata) in pages {
                     this.push_chunks(&content, |chunk| {
