@@ -94,7 +94,9 @@ impl RunGuard {
                 return Poll::Ready(Err(e));
             }
             if let Poll::Ready(out) = body.as_mut().poll(cx) {
-                return Poll::Ready(Ok(out));
+                // Stopped while it ran (its code then failed on the ended frame, say):
+                // the call ends with why it was stopped.
+                return Poll::Ready(stop.take_error().map_or(Ok(out), Err));
             }
             if stop.armed.load(Ordering::Acquire) {
                 stop.waker.register(cx.waker());
