@@ -198,3 +198,19 @@ pub fn expected(func: &str, name: &str, what: &str, got: &LuaValue) -> Error {
         got.type_name()
     ))
 }
+
+/// An optional whole-number argument (a float with no fraction counts): `fs`, `system`.
+pub fn integer(value: &LuaValue, what: &str) -> Result<Option<i64>, Error> {
+    match value {
+        LuaValue::Nil => Ok(None),
+        LuaValue::Integer(n) => Ok(Some(*n)),
+        LuaValue::Number(n) if n.fract() == 0.0 && n.abs() < 9.0e18 => Ok(Some(*n as i64)),
+        LuaValue::Number(n) => Err(Error::invalid(format!(
+            "{what} must be an integer, got {n}"
+        ))),
+        other => Err(Error::invalid(format!(
+            "{what} must be an integer, got {}",
+            other.type_name()
+        ))),
+    }
+}

@@ -17,7 +17,7 @@ use mlua::{Function, Lua, Table, Value as LuaValue};
 use weft_core::{Error, Map, Result, Value};
 use weft_runtime::{ServiceState, ServiceStatus};
 
-use super::fs::integer;
+use super::args::integer;
 use crate::{convert, errors, frame, run};
 
 /// The memory limits of one VM, once `system.memory` first looked at them.

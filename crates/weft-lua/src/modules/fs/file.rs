@@ -20,8 +20,9 @@ use tokio::task::AbortHandle;
 use weft_core::{Error, Result};
 use weft_fs::FsFile;
 
-use super::{blocking, boolean, done, info_table, integer};
+use super::{blocking, boolean, done, info_table};
 use crate::errors;
+use crate::modules::args::integer;
 use crate::modules::stream::{LuaStream, ReadFuture, Source};
 use crate::run::{self, RunState};
 

@@ -329,22 +329,6 @@ fn iterator(lua: &Lua) -> mlua::Result<mlua::Function> {
     })
 }
 
-/// An optional whole-number argument (a float with no fraction counts); also `system`'s.
-pub(super) fn integer(value: &LuaValue, what: &str) -> Result<Option<i64>> {
-    match value {
-        LuaValue::Nil => Ok(None),
-        LuaValue::Integer(n) => Ok(Some(*n)),
-        LuaValue::Number(n) if n.fract() == 0.0 && n.abs() < 9.0e18 => Ok(Some(*n as i64)),
-        LuaValue::Number(n) => Err(Error::invalid(format!(
-            "{what} must be an integer, got {n}"
-        ))),
-        other => Err(Error::invalid(format!(
-            "{what} must be an integer, got {}",
-            other.type_name()
-        ))),
-    }
-}
-
 /// Runs blocking file work off the async workers.
 async fn blocking<T: Send + 'static>(
     work: impl FnOnce() -> Result<T> + Send + 'static,
