@@ -25,6 +25,7 @@ mod pace;
 mod payload;
 mod run;
 mod stack;
+mod types;
 mod vm;
 
 use std::collections::HashMap;
@@ -221,6 +222,7 @@ impl Engine {
         }
         self.waiting.done(&entry.id);
         check_aliases(&resolved)?;
+        let source = erase_types(&entry.id, source)?;
         self.compile(&entry.id, &source)?;
         Ok(Script {
             id: entry.id.clone(),
@@ -275,6 +277,20 @@ impl Engine {
 }
 
 /// The library ids `imports` name, with their aliases, in order.
+/// The plain Lua 5.4 of a source in Wippy's typed dialect, every line where it was
+/// (`weft_lua_types::erase`); an untyped source comes back as it is, unallocated. A
+/// malformed annotation is Invalid in `source`, at its line and column.
+fn erase_types(id: &EntryId, source: String) -> Result<String> {
+    let erased = match weft_lua_types::erase(&source) {
+        Ok(erased) if erased.typed => erased.code.into_owned(),
+        Ok(_) => return Ok(source),
+        Err(e) => {
+            return Err(Error::invalid(format!("syntax error: {id}:{e}")).in_field("source"));
+        }
+    };
+    Ok(erased)
+}
+
 fn import_ids(entry: &Entry, imports: &IndexMap<String, String>) -> Vec<(String, EntryId)> {
     let ns = entry.id.ns();
     imports

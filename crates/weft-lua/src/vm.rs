@@ -12,7 +12,7 @@ use mlua::{Function, Lua, LuaOptions, MultiValue, StdLib, Table, Value as LuaVal
 use weft_core::{CallContext, EntryId, Error, Result, Value};
 use weft_runtime::Runtime;
 
-use crate::{Capabilities, chan, convert, errors, frame, modules, pace, run};
+use crate::{Capabilities, chan, convert, errors, frame, modules, pace, run, types};
 
 /// A Lua entry's code and bindings, shared by every VM of its pool.
 pub struct Script {
@@ -246,6 +246,7 @@ fn sandbox(lua: &Lua) -> mlua::Result<()> {
     let coroutine: Table = g.get("coroutine")?;
     coroutine.raw_set("spawn", lua.create_function(spawn_coroutine)?)?;
     chan::install(lua)?;
+    types::install(lua)?;
     errors::install(lua)
 }
 
