@@ -3,7 +3,8 @@
 //! - the same with security on: an actor and a scope of 10 `security.policy` entries,
 //!   one of which allows `funcs.call` [≤ 10 % over the plain round trip];
 //! - a Rust → Lua call through the function registry (the floor of the above);
-//! - boot of an app with 1,000 `function.lua` entries [≤ 1 s to ready].
+//! - boot of an app with 1,000 `function.lua` entries [≤ 1 s to ready], and the same with
+//!   each entry then called once (every call builds its first VM).
 //!
 //! Run: `cargo bench -p weft --bench lua`. Figures go to docs/performance.md.
 
@@ -194,6 +195,25 @@ fn boot(c: &mut Criterion) {
             assert_eq!(booted.runtime.functions.ids().len(), 1000);
         })
     });
+    // The same, then each entry called once: every call builds its entry's first VM.
+    group.bench_function(
+        "1000 function.lua entries to ready, each called once",
+        |b| {
+            b.iter(|| {
+                let booted = rt
+                    .block_on(boot_app(&opts(dir.path()), &BootOptions::default()))
+                    .unwrap();
+                let app = booted.runtime;
+                let cx = app.root_context();
+                rt.block_on(async {
+                    for id in app.functions.ids() {
+                        let args = vec![Value::Int(1), Value::Int(2)];
+                        app.functions.call(&cx, id.as_str(), args).await.unwrap();
+                    }
+                });
+            })
+        },
+    );
     group.finish();
 }
 

@@ -98,8 +98,36 @@ impl UserData for TypeValue {
     }
 }
 
-/// Makes the built-in type values and binds their globals.
+/// Makes the built-in type values the first time a global of one is read: a metatable
+/// on `_G` whose `__index` builds them all, so a VM whose code never uses them never
+/// pays for them (the type value's userdata metatable is what costs).
 pub fn install_builtins(lua: &Lua) -> mlua::Result<()> {
+    let lazy = lua.create_table()?;
+    lazy.raw_set(
+        "__index",
+        lua.create_function(|lua, (g, key): (Table, LuaValue)| {
+            let LuaValue::String(name) = &key else {
+                return Ok(LuaValue::Nil);
+            };
+            if !GLOBALS
+                .iter()
+                .any(|(n, _)| n.as_bytes() == &*name.as_bytes())
+            {
+                return Ok(LuaValue::Nil);
+            }
+            ensure_builtins(lua)?;
+            g.raw_get(key)
+        })?,
+    )?;
+    lua.globals().set_metatable(Some(lazy))?;
+    Ok(())
+}
+
+/// Builds the built-in type values and binds their globals, once per VM.
+fn ensure_builtins(lua: &Lua) -> mlua::Result<()> {
+    if !lua.named_registry_value::<LuaValue>(BUILTINS)?.is_nil() {
+        return Ok(());
+    }
     let table = lua.create_table_with_capacity(0, GLOBALS.len() + OTHER_BUILTINS.len())?;
     let g = lua.globals();
     let graph = Arc::new(Graph::default());
@@ -140,6 +168,7 @@ fn builtin_text(ty: &Type) -> Option<&str> {
 
 /// The built-in type value of `ty` (which must be one).
 pub fn builtin(lua: &Lua, ty: &Type) -> mlua::Result<LuaValue> {
+    ensure_builtins(lua)?;
     let builtins: Table = lua.named_registry_value(BUILTINS)?;
     builtins.raw_get(builtin_text(ty).unwrap_or("any"))
 }
