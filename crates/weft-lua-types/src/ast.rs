@@ -27,7 +27,8 @@ pub enum Type {
     Table,
     /// `function`: any function.
     Function,
-    /// `thread`, `userdata`: other Lua values by their `type()` name.
+    /// `thread`, `userdata`: other Lua values by their `type()` name; `error`: what the
+    /// return convention reads as an error (an error object or a message).
     Primitive(String),
     /// A literal type: `"pending"`, `42`, `true`.
     Literal(Literal),

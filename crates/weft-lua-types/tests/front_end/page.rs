@@ -175,7 +175,7 @@ end
         [
             vec![Type::Number],
             vec![Type::Number, Type::Number],
-            vec![opt(Type::String), opt(named("error"))],
+            vec![opt(Type::String), opt(Type::Primitive("error".into()))],
             vec![Type::Number],
         ]
     );
