@@ -517,3 +517,28 @@ fn shown(tv: &TypeValue) -> String {
         TypeValue::Closed(c) => c.graph.show(&c.root),
     }
 }
+
+#[cfg(test)]
+mod lazy_tests {
+    use super::*;
+
+    #[test]
+    fn built_in_values_are_made_when_code_first_reads_one() {
+        let lua = Lua::new();
+        crate::types::install(&lua).unwrap();
+        let built = |lua: &Lua| {
+            !lua.named_registry_value::<LuaValue>(BUILTINS)
+                .unwrap()
+                .is_nil()
+        };
+        lua.load("local x = undefined_name; local y = math.pi")
+            .exec()
+            .unwrap();
+        assert!(!built(&lua), "untyped code built the type values");
+        let same: bool = lua
+            .load("return Number == rawget(_G, 'Number')")
+            .eval()
+            .unwrap();
+        assert!(same && built(&lua));
+    }
+}
