@@ -7,7 +7,7 @@ use std::sync::{Arc, Weak};
 use serde::Deserialize;
 use weft_core::{BoxFuture, EntryId, Error, Map, Result, Value};
 use weft_fs::{FileMode, check_creatable, create_file};
-use weft_registry::{BootMode, Entry, KindHandler};
+use weft_registry::{BootMode, Entry, KindHandler, Staged};
 
 use crate::registry::EnvRegistry;
 use crate::storage::{
@@ -41,13 +41,41 @@ impl KindHandler for EnvHandler {
         &KINDS
     }
 
-    fn apply(&self, entry: Arc<Entry>, mode: BootMode) -> BoxFuture<Result<()>> {
-        let result = match self.0.upgrade() {
-            Some(env) => register(&env, &entry, mode),
-            None => Err(Error::internal("the env registry is gone")),
-        };
-        Box::pin(async move { result })
+    fn stage(&self, entry: Arc<Entry>, mode: BootMode) -> BoxFuture<Result<Staged>> {
+        let staged = self.registry().and_then(|env| {
+            let made = build(&env, &entry, mode)?;
+            Ok(Staged::on(env, move |env| match made {
+                Made::Storage(storage) => env.register_storage(&entry.id, storage),
+                Made::Variable(variable) => env.register_variable(variable),
+            }))
+        });
+        Box::pin(async move { staged })
     }
+
+    /// A removed storage or variable is unknown to new readers; a variable or router
+    /// still using a removed storage is refused by the registry before this runs.
+    fn stage_remove(&self, entry: Arc<Entry>) -> Result<Staged> {
+        Ok(Staged::on(self.registry()?, move |env| {
+            env.remove(entry.id.as_str())
+        }))
+    }
+}
+
+impl EnvHandler {
+    /// The registry this handler fills.
+    fn registry(&self) -> Result<Arc<EnvRegistry>> {
+        self.0
+            .upgrade()
+            .ok_or_else(|| Error::internal("the env registry is gone"))
+    }
+}
+
+/// What an env entry makes.
+enum Made {
+    /// A storage (`env.storage.*`).
+    Storage(Arc<dyn EnvStorage>),
+    /// An `env.variable`.
+    Variable(EnvVariable),
 }
 
 /// The fields of an `env.storage.file` entry.
@@ -84,12 +112,12 @@ struct VariableConfig {
     readonly: bool,
 }
 
-/// Validates one env entry and registers it into `env` (a check creates no file).
-pub(crate) fn register(env: &EnvRegistry, entry: &Entry, mode: BootMode) -> Result<()> {
+/// Validates one env entry and makes what it describes (a check creates no file).
+fn build(env: &EnvRegistry, entry: &Entry, mode: BootMode) -> Result<Made> {
     let id = &entry.id;
-    match entry.kind.as_str() {
-        "env.storage.memory" => env.register_storage(id, Arc::new(MemoryStorage::default())),
-        "env.storage.os" => env.register_storage(id, Arc::new(OsStorage::new(id.clone()))),
+    let made = match entry.kind.as_str() {
+        "env.storage.memory" => Made::Storage(Arc::new(MemoryStorage::default())),
+        "env.storage.os" => Made::Storage(Arc::new(OsStorage::new(id.clone()))),
         "env.storage.static" => {
             let config: StaticConfig = entry.decode().map_err(Error::from)?;
             let mut values = HashMap::new();
@@ -98,12 +126,9 @@ pub(crate) fn register(env: &EnvRegistry, entry: &Entry, mode: BootMode) -> Resu
                     scalar_text(&value).map_err(|e| e.in_field(format_args!("values.{key}")))?;
                 values.insert(key, text);
             }
-            env.register_storage(id, Arc::new(StaticStorage::new(id.clone(), values)));
+            Made::Storage(Arc::new(StaticStorage::new(id.clone(), values)))
         }
-        "env.storage.file" => {
-            let storage = file_storage(env.app_root(), entry, mode)?;
-            env.register_storage(id, Arc::new(storage));
-        }
+        "env.storage.file" => Made::Storage(Arc::new(file_storage(env.app_root(), entry, mode)?)),
         "env.storage.router" => {
             let config: RouterConfig = entry.decode().map_err(Error::from)?;
             if config.storages.is_empty() {
@@ -117,7 +142,7 @@ pub(crate) fn register(env: &EnvRegistry, entry: &Entry, mode: BootMode) -> Resu
                     .map_err(|e| e.in_field(format_args!("storages[{i}]")))?;
                 storages.push(target);
             }
-            env.register_storage(id, Arc::new(RouterStorage::new(storages)?));
+            Made::Storage(Arc::new(RouterStorage::new(storages)?))
         }
         "env.variable" => {
             let config: VariableConfig = entry.decode().map_err(Error::from)?;
@@ -130,17 +155,17 @@ pub(crate) fn register(env: &EnvRegistry, entry: &Entry, mode: BootMode) -> Resu
             };
             let storage =
                 resolve_storage(env, entry, &config.storage).map_err(|e| e.in_field("storage"))?;
-            env.register_variable(EnvVariable::new(
+            Made::Variable(EnvVariable::new(
                 id.clone(),
                 config.variable,
                 storage,
                 default,
                 config.readonly,
-            ));
+            ))
         }
         other => return Err(Error::invalid(format!("not an env kind: {other}"))),
-    }
-    Ok(())
+    };
+    Ok(made)
 }
 
 /// The storage a `storage`/`storages` reference names (a bare name is in the entry's

@@ -7,9 +7,36 @@ use std::sync::Arc;
 
 use parking_lot::RwLock;
 use weft_core::{CallContext, EntryId, Error, Result};
+use weft_registry::Restorable;
 
 use crate::storage::EnvStorage;
 use crate::variable::EnvVariable;
+
+impl Restorable for EnvRegistry {
+    type Saved = Tables;
+
+    fn save(&self) -> Tables {
+        Tables {
+            storages: self.storages.read().clone(),
+            variables: self.variables.read().clone(),
+            public: self.public.read().clone(),
+        }
+    }
+
+    fn restore(&self, tables: Tables) {
+        *self.storages.write() = tables.storages;
+        *self.variables.write() = tables.variables;
+        *self.public.write() = tables.public;
+    }
+}
+
+/// A copy of an [`EnvRegistry`]'s tables (pointers only), taken before a live change
+/// is published and put back if the change set is undone.
+pub struct Tables {
+    storages: HashMap<String, Arc<dyn EnvStorage>>,
+    variables: HashMap<String, Arc<EnvVariable>>,
+    public: HashMap<String, Arc<EnvVariable>>,
+}
 
 /// The registered storages and variables of an app.
 pub struct EnvRegistry {
@@ -63,6 +90,29 @@ impl EnvRegistry {
         self.variables
             .write()
             .insert(variable.id.as_str().to_string(), variable);
+    }
+
+    /// Removes the storage or variable `id` (a live change). A public name it held goes
+    /// to the remaining variable of that name with the smallest id.
+    pub(crate) fn remove(&self, id: &str) {
+        self.storages.write().remove(id);
+        let Some(gone) = self.variables.write().remove(id) else {
+            return;
+        };
+        let mut public = self.public.write();
+        if public.get(&gone.public).is_some_and(|v| v.id == gone.id) {
+            public.remove(&gone.public);
+            let heir = self
+                .variables
+                .read()
+                .values()
+                .filter(|v| v.public == gone.public)
+                .min_by(|a, b| a.id.cmp(&b.id))
+                .cloned();
+            if let Some(heir) = heir {
+                public.insert(heir.public.clone(), heir);
+            }
+        }
     }
 
     /// Resolves `name_or_id` (reference §2.4): the public-name index, then — for a name

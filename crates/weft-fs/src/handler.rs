@@ -4,8 +4,8 @@ use std::path::Path;
 use std::sync::{Arc, Weak};
 
 use serde::Deserialize;
-use weft_core::{BoxFuture, Error, Result, Value};
-use weft_registry::{BootMode, Entry, KindHandler};
+use weft_core::{BoxFuture, EntryId, Error, Result, Value};
+use weft_registry::{BootMode, Entry, KindHandler, Staged, Undo};
 
 use crate::{FileMode, FsRegistry, FsRoot, check_creatable, create_dirs};
 
@@ -38,20 +38,44 @@ impl KindHandler for FsHandler {
         &["fs.directory"]
     }
 
-    fn apply(&self, entry: Arc<Entry>, mode: BootMode) -> BoxFuture<Result<()>> {
-        let result = match self.0.upgrade() {
-            Some(fs) => register(&fs, &entry, mode),
-            None => Err(Error::internal("the fs registry is gone")),
-        };
-        Box::pin(async move { result })
+    fn stage(&self, entry: Arc<Entry>, mode: BootMode) -> BoxFuture<Result<Staged>> {
+        let staged = self.registry().and_then(|fs| {
+            Ok(match build(&fs, &entry, mode)? {
+                Some(root) => publish(fs, entry.id.clone(), Some(Arc::new(root))),
+                None => Staged::validated(),
+            })
+        });
+        Box::pin(async move { staged })
+    }
+
+    /// A removed root answers NotFound to new `fs.get`s; files opened from it stay open.
+    fn stage_remove(&self, entry: Arc<Entry>) -> Result<Staged> {
+        Ok(publish(self.registry()?, entry.id.clone(), None))
     }
 }
 
-/// Validates an `fs.directory` entry, creates its directory if asked, registers it.
+impl FsHandler {
+    /// The registry this handler fills.
+    fn registry(&self) -> Result<Arc<FsRegistry>> {
+        self.0
+            .upgrade()
+            .ok_or_else(|| Error::internal("the fs registry is gone"))
+    }
+}
+
+/// Publishing `root` (or its removal) under `id`, and its undo.
+fn publish(fs: Arc<FsRegistry>, id: EntryId, root: Option<Arc<FsRoot>>) -> Staged {
+    Staged::new(move || {
+        let old = fs.replace(id.as_str(), root);
+        Undo::new(move || drop(fs.replace(id.as_str(), old)))
+    })
+}
+
+/// Validates an `fs.directory` entry, creates its directory if asked, and opens its root.
 ///
 /// A check creates nothing: a missing `auto_init` directory is fine when it could be
-/// created, and is not registered (there is nothing to read in it yet).
-fn register(fs: &FsRegistry, entry: &Entry, boot: BootMode) -> Result<()> {
+/// created, and is not registered (there is nothing to read in it yet): `Ok(None)`.
+fn build(fs: &FsRegistry, entry: &Entry, boot: BootMode) -> Result<Option<FsRoot>> {
     let config: FsConfig = entry.decode().map_err(Error::from)?;
     if config.directory.trim().is_empty() {
         return Err(Error::invalid("empty directory path").in_field("directory"));
@@ -82,12 +106,12 @@ fn register(fs: &FsRegistry, entry: &Entry, boot: BootMode) -> Result<()> {
             Error::internal(format!("cannot create {}: {e}", dir.display())).in_field("directory")
         };
         if boot == BootMode::Check {
-            return check_creatable(&dir).map_err(cannot_create);
+            return check_creatable(&dir).map(|()| None).map_err(cannot_create);
         }
         // The owner keeps full access whatever the mode: weft must use the root.
         create_dirs(&dir, FileMode::new(mode.bits() | 0o700)).map_err(cannot_create)?;
     }
-    let root = FsRoot::new(entry.id.clone(), &dir).map_err(|e| e.in_field("directory"))?;
-    fs.register(root);
-    Ok(())
+    FsRoot::new(entry.id.clone(), &dir)
+        .map(Some)
+        .map_err(|e| e.in_field("directory"))
 }

@@ -41,11 +41,14 @@ impl FsRegistry {
             .ok_or_else(|| Error::not_found(format!("filesystem not found: {id}")))
     }
 
-    /// Registers a root under its entry id, replacing one of the same id.
-    pub(crate) fn register(&self, root: FsRoot) {
-        self.roots
-            .write()
-            .insert(root.id().as_str().to_string(), Arc::new(root));
+    /// Puts `root` (or nothing) under `id`, returning what was there: a live change and
+    /// its undo. Files opened from a replaced root stay open.
+    pub(crate) fn replace(&self, id: &str, root: Option<Arc<FsRoot>>) -> Option<Arc<FsRoot>> {
+        let mut roots = self.roots.write();
+        match root {
+            Some(root) => roots.insert(id.to_string(), root),
+            None => roots.remove(id),
+        }
     }
 }
 
@@ -58,7 +61,8 @@ mod tests {
     fn get_checks_fs_get_before_looking() {
         let dir = tempfile::tempdir().unwrap();
         let fs = FsRegistry::new(dir.path().to_path_buf());
-        fs.register(FsRoot::new(EntryId::new("app", "data"), dir.path()).unwrap());
+        let root = FsRoot::new(EntryId::new("app", "data"), dir.path()).unwrap();
+        fs.replace("app:data", Some(Arc::new(root)));
         let open = CallContext::root(false);
         assert_eq!(fs.get(&open, "app:data").unwrap().id().as_str(), "app:data");
         assert_eq!(

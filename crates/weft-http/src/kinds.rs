@@ -16,7 +16,7 @@ use http::StatusCode;
 use parking_lot::Mutex;
 use weft_core::{BoxFuture, CallContext, EntryId, Error, Result, Value};
 use weft_fs::FsRegistry;
-use weft_registry::{BootMode, Entry, KindHandler};
+use weft_registry::{BootMode, Entry, KindHandler, Restorable, Staged, Undo};
 use weft_runtime::{Lifecycle, ProcessFactory, Runtime, ServiceSpec};
 
 use crate::config::{EndpointConfig, RouterConfig, ServiceConfig, StaticConfig};
@@ -37,9 +37,9 @@ pub struct HttpServers {
     state: Mutex<State>,
 }
 
-/// The applied entries, by id.
-#[derive(Default)]
-struct State {
+/// The applied entries, by id (cloned whole before a live change, to undo it).
+#[derive(Clone, Default)]
+pub struct State {
     servers: BTreeMap<EntryId, Arc<Server>>,
     routers: BTreeMap<EntryId, RouterConfig>,
     endpoints: BTreeMap<EntryId, EndpointConfig>,
@@ -80,10 +80,12 @@ impl HttpServers {
             .cloned()
     }
 
-    /// Validates and records one entry.
-    fn apply(&self, entry: &Entry, mode: BootMode) -> Result<()> {
-        match entry.kind.as_str() {
-            "http.service" => self.apply_service(entry, mode),
+    /// Validates one entry and stages recording it (the route tables are rebuilt by
+    /// [`KindHandler::commit`] once the change is published).
+    fn stage(self: &Arc<Self>, entry: &Entry, mode: BootMode) -> Result<Staged> {
+        let id = entry.id.clone();
+        let made = match entry.kind.as_str() {
+            "http.service" => return self.stage_service(entry, mode),
             "http.router" => {
                 let router = RouterConfig::from_entry(entry)?;
                 self.require_server(&router.server)?;
@@ -93,8 +95,7 @@ impl HttpServers {
                 self.middlewares
                     .check(&router.post_middleware)
                     .map_err(|e| e.in_field("post_middleware"))?;
-                self.state.lock().routers.insert(entry.id.clone(), router);
-                Ok(())
+                Made::Router(router)
             }
             "http.endpoint" => {
                 let endpoint = EndpointConfig::from_entry(entry)?;
@@ -104,11 +105,7 @@ impl HttpServers {
                             .in_field("meta.router"),
                     );
                 }
-                self.state
-                    .lock()
-                    .endpoints
-                    .insert(entry.id.clone(), endpoint);
-                Ok(())
+                Made::Endpoint(endpoint)
             }
             "http.static" => {
                 let mount = StaticConfig::from_entry(entry)?;
@@ -123,19 +120,54 @@ impl HttpServers {
                 self.middlewares
                     .check(&mount.middleware)
                     .map_err(|e| e.in_field("middleware"))?;
-                self.state.lock().statics.insert(entry.id.clone(), mount);
-                Ok(())
+                Made::Static(mount)
             }
             other => {
-                Err(Error::invalid(format!("unsupported entry kind: {other}")).in_field("kind"))
+                return Err(
+                    Error::invalid(format!("unsupported entry kind: {other}")).in_field("kind")
+                );
             }
+        };
+        Ok(self.publish(move |state| match made {
+            Made::Router(r) => drop(state.routers.insert(id, r)),
+            Made::Endpoint(e) => drop(state.endpoints.insert(id, e)),
+            Made::Static(s) => drop(state.statics.insert(id, s)),
+        }))
+    }
+
+    /// Staged: `change` made to the recorded entries, undone by putting them back.
+    fn publish(self: &Arc<Self>, change: impl FnOnce(&mut State) + Send + 'static) -> Staged {
+        Staged::on(self.clone(), move |me| change(&mut me.state.lock()))
+    }
+
+    /// Stages removing an entry: its routes go with the next route tables; a removed
+    /// `http.service` stops.
+    fn stage_remove(self: &Arc<Self>, entry: &Entry) -> Result<Staged> {
+        let id = entry.id.clone();
+        let recorded = self.publish({
+            let id = id.clone();
+            move |state| {
+                state.servers.remove(&id);
+                state.routers.remove(&id);
+                state.endpoints.remove(&id);
+                state.statics.remove(&id);
+            }
+        });
+        if entry.kind != "http.service" {
+            return Ok(recorded);
         }
+        let rt = Runtime::upgrade(&self.rt)?;
+        Ok(Staged::new(move || {
+            let undo = [recorded.publish(), rt.services.remove(&id), rt.withdraw(id)];
+            Undo::new(move || undo.into_iter().rev().for_each(Undo::run))
+        }))
     }
 
     /// An `http.service`: its config, TLS and lifecycle checked; a supervised service
-    /// registered whose process is the server. In a run, a server that starts with the
-    /// app binds its address now, so that a taken port fails the boot.
-    fn apply_service(&self, entry: &Entry, mode: BootMode) -> Result<()> {
+    /// registered whose process is the server. In a run, a new server that starts with
+    /// the app binds its address now, so that a taken port fails the boot (a changed one
+    /// binds when its service restarts, after the old server let the address go).
+    fn stage_service(self: &Arc<Self>, entry: &Entry, mode: BootMode) -> Result<Staged> {
         let config = ServiceConfig::from_entry(entry)?;
         let lifecycle = Lifecycle::of(entry)?;
         let rt = Runtime::upgrade(&self.rt)?;
@@ -146,25 +178,34 @@ impl HttpServers {
             None => None,
         };
         let server = Arc::new(Server::new(entry.id.clone(), config, tls));
-        if mode == BootMode::Run && lifecycle.auto_start {
+        let id = entry.id.clone();
+        let new = !self.state.lock().servers.contains_key(&id);
+        if mode == BootMode::Run && lifecycle.auto_start && new {
             server.bind_early().map_err(|e| e.in_field("addr"))?;
         }
-        rt.factories.register(
-            entry.id.clone(),
-            Arc::new(ServerProcess {
-                server: server.clone(),
-                rt: self.rt.clone(),
-            }),
-        );
-        rt.services.register(ServiceSpec {
-            id: entry.id.clone(),
-            process: entry.id.clone(),
-            host: entry.id.clone(),
+        let process = Arc::new(ServerProcess {
+            server: server.clone(),
+            rt: self.rt.clone(),
+        });
+        let spec = ServiceSpec {
+            id: id.clone(),
+            process: id.clone(),
+            host: id.clone(),
             input: Vec::new(),
             lifecycle,
+        };
+        let recorded = self.publish({
+            let id = id.clone();
+            move |state| drop(state.servers.insert(id, server))
         });
-        self.state.lock().servers.insert(entry.id.clone(), server);
-        Ok(())
+        Ok(Staged::new(move || {
+            let undo = [
+                recorded.publish(),
+                rt.publish_factory(id, process),
+                rt.services.replace(spec),
+            ];
+            Undo::new(move || undo.into_iter().rev().for_each(Undo::run))
+        }))
     }
 
     /// NotFound (boot retries) until the server `id` is applied.
@@ -311,6 +352,28 @@ impl HttpServers {
     }
 }
 
+impl Restorable for HttpServers {
+    type Saved = State;
+
+    fn save(&self) -> State {
+        self.state.lock().clone()
+    }
+
+    fn restore(&self, saved: State) {
+        *self.state.lock() = saved;
+    }
+}
+
+/// What a router, endpoint or static entry records.
+enum Made {
+    /// An `http.router`.
+    Router(RouterConfig),
+    /// An `http.endpoint`.
+    Endpoint(EndpointConfig),
+    /// An `http.static`.
+    Static(StaticConfig),
+}
+
 /// A router's middleware layers: `middleware` (outer) and `post_middleware`.
 struct Chains {
     outer: Vec<crate::middleware::Layer>,
@@ -374,9 +437,13 @@ impl KindHandler for HttpHandler {
         ]
     }
 
-    fn apply(&self, entry: Arc<Entry>, mode: BootMode) -> BoxFuture<Result<()>> {
-        let applied = self.0.apply(&entry, mode);
-        Box::pin(async move { applied })
+    fn stage(&self, entry: Arc<Entry>, mode: BootMode) -> BoxFuture<Result<Staged>> {
+        let staged = self.0.stage(&entry, mode);
+        Box::pin(async move { staged })
+    }
+
+    fn stage_remove(&self, entry: Arc<Entry>) -> Result<Staged> {
+        self.0.stage_remove(&entry)
     }
 
     fn commit(&self, _mode: BootMode) -> Vec<(EntryId, Error)> {

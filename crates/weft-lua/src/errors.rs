@@ -164,7 +164,7 @@ pub fn install(lua: &Lua) -> mlua::Result<()> {
 fn new(lua: &Lua, arg: LuaValue) -> mlua::Result<LuaValue> {
     let err = match &arg {
         LuaValue::String(s) => Error::new(ErrorKind::Unknown, s.to_string_lossy()),
-        LuaValue::Table(t) => from_table(t)?,
+        LuaValue::Table(t) => from_table(lua, t)?,
         LuaValue::UserData(_) | LuaValue::Error(_) => from_raised(&arg),
         other => {
             return Err(mlua::Error::external(Error::invalid(format!(
@@ -176,7 +176,7 @@ fn new(lua: &Lua, arg: LuaValue) -> mlua::Result<LuaValue> {
     push(lua, err)
 }
 
-fn from_table(t: &Table) -> mlua::Result<Error> {
+fn from_table(lua: &Lua, t: &Table) -> mlua::Result<Error> {
     let message: Option<String> = t.get("message")?;
     let kind_name: Option<String> = t.get("kind")?;
     let kind = match kind_name.as_deref() {
@@ -190,7 +190,7 @@ fn from_table(t: &Table) -> mlua::Result<Error> {
     let details = if details.is_nil() {
         None
     } else {
-        Some(convert::to_value(&details).map_err(mlua::Error::external)?)
+        Some(convert::to_value(lua, &details).map_err(mlua::Error::external)?)
     };
     Ok(Error::new(kind, message.unwrap_or_default())
         .with_retryable(retryable)

@@ -37,7 +37,7 @@ use mlua::{Lua, LuaOptions};
 use parking_lot::{Mutex, RwLock};
 use serde::Deserialize;
 use weft_core::{BoxFuture, CallContext, EntryId, Error, ErrorKind, Function, Result, Value};
-use weft_registry::{BootMode, Entry, KindHandler};
+use weft_registry::{BootMode, Entry, KindHandler, Staged, Undo, restore};
 use weft_runtime::{Lease, Pool, PoolConfig, PoolKind, ProcessFactory, Runtime};
 
 use crate::imports::Waiting;
@@ -118,11 +118,27 @@ impl KindHandler for LuaEngine {
         KINDS
     }
 
-    /// Registers the entry; a check compiles it as a run does but builds no warm VMs
-    /// (building one runs the chunk).
-    fn apply(&self, entry: Arc<Entry>, mode: BootMode) -> BoxFuture<Result<()>> {
+    /// Compiles the entry; a check compiles it as a run does but builds no warm VMs
+    /// (building one runs the chunk). Published, a changed entry's new VMs take new
+    /// calls at once; calls in flight finish on the old VMs, dropped after them.
+    fn stage(&self, entry: Arc<Entry>, mode: BootMode) -> BoxFuture<Result<Staged>> {
         let engine = self.0.clone();
-        Box::pin(async move { engine.apply(&entry, mode).await })
+        Box::pin(async move { engine.stage(entry, mode).await })
+    }
+
+    fn stage_remove(&self, entry: Arc<Entry>) -> Result<Staged> {
+        let engine = self.0.clone();
+        let rt = self.0.runtime()?;
+        Ok(Staged::new(move || {
+            let library = engine.libraries.write().remove(&entry.id);
+            let withdrawn = rt.withdraw(entry.id.clone());
+            Undo::new(move || {
+                withdrawn.run();
+                if let Some(library) = library {
+                    engine.libraries.write().insert(entry.id.clone(), library);
+                }
+            })
+        }))
     }
 }
 
@@ -143,40 +159,55 @@ impl Engine {
         }))
     }
 
-    async fn apply(&self, entry: &Entry, mode: BootMode) -> Result<()> {
+    /// Validates and compiles an entry into what publishing registers: a library, a
+    /// function with its pool (warmed in a run), or a process factory.
+    async fn stage(self: Arc<Self>, entry: Arc<Entry>, mode: BootMode) -> Result<Staged> {
         let config: LuaConfig = entry.decode().map_err(Error::from)?;
         config.limits.validate()?;
+        if config.pool.instance.is_some() {
+            return Err(Error::invalid(
+                "pool.instance is for WASM entries: a Lua function's VMs are always reused \
+                 between calls and keep their globals",
+            )
+            .in_field("pool.instance"));
+        }
         let script = Arc::new(self.script(
-            entry,
+            &entry,
             config.source,
             config.method,
             config.modules,
             &config.imports,
             config.limits.memory_bytes(),
         )?);
-        match entry.kind.as_str() {
-            "library.lua" => {
-                self.libraries.write().insert(entry.id.clone(), script);
-            }
+        let rt = self.runtime()?;
+        let id = entry.id.clone();
+        Ok(match entry.kind.as_str() {
+            "library.lua" => Staged::new(move || {
+                let old = self.libraries.write().insert(id.clone(), script);
+                restore(
+                    id,
+                    old,
+                    {
+                        let engine = self.clone();
+                        move |id, lib| drop(engine.libraries.write().insert(id, lib))
+                    },
+                    move |id| drop(self.libraries.write().remove(&id)),
+                )
+            }),
             "function.lua" => {
                 let kind = config.pool.resolve().map_err(|e| e.in_field("pool"))?;
                 let pool = Pool::new(kind);
                 if config.pool.warm_start && mode == BootMode::Run {
                     self.warm(&script, &pool).await?;
                 }
-                let rt = self.runtime()?;
-                rt.pools.register(entry.id.clone(), &pool);
-                let function = self.runner(script, pool, config.limits);
-                rt.functions.register(entry.id.clone(), Arc::new(function));
+                let function = self.runner(script, pool.clone(), config.limits);
+                Staged::new(move || rt.publish_function(id, Arc::new(function), &pool))
             }
             _ => {
                 let process = self.runner(script, Pool::new(PoolKind::Inline), config.limits);
-                self.runtime()?
-                    .factories
-                    .register(entry.id.clone(), Arc::new(process));
+                Staged::new(move || rt.publish_factory(id, Arc::new(process)))
             }
-        }
-        Ok(())
+        })
     }
 
     /// Validates a Lua entry's fields, resolves its imports and compiles its source.

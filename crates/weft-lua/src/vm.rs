@@ -59,10 +59,11 @@ impl Vm {
         frame::install(&lua, rt.clone(), caps.clone());
         pace::install(&lua).map_err(lua_err)?;
         sandbox(&lua).map_err(lua_err)?;
+        let keep = lua.create_function(keep_raised).map_err(lua_err)?;
         let runner: Function = lua
             .load(TRAMPOLINE)
             .set_name("=weft:trampoline")
-            .eval()
+            .call(keep)
             .map_err(lua_err)?;
         let vm = Vm {
             body: runner.clone(),
@@ -124,7 +125,7 @@ impl Vm {
                 if let Some(err) = out.next().as_ref().and_then(errors::from_return) {
                     return Err(err);
                 }
-                convert::to_value(&result)
+                convert::to_value(&self.lua, &result)
             }),
             Err(stopped) => {
                 self.stopped.store(true, Ordering::Relaxed);
@@ -184,22 +185,41 @@ impl Vm {
             .call_async(call_args)
             .await
             .map_err(|e| errors::from_mlua(&e))?;
+        let traceback = self.lua.remove_app_data::<RaisedTraceback>();
         match out.pop_front() {
             Some(LuaValue::Boolean(true)) => Ok(out),
-            _ => Err(errors::from_raised(
-                &out.pop_front().unwrap_or(LuaValue::Nil),
-            )),
+            _ => {
+                let err = errors::from_raised(&out.pop_front().unwrap_or(LuaValue::Nil));
+                Err(match traceback {
+                    Some(RaisedTraceback(stack)) if err.stack().is_none() => err.with_stack(stack),
+                    _ => err,
+                })
+            }
         }
     }
 }
 
-/// Calls a function under `xpcall`, handing back the raised value untouched, so error
-/// objects keep their kind (mlua would turn them into strings).
+/// Calls a function under `xpcall` with [`keep_raised`] as the handler.
 const TRAMPOLINE: &str = r#"
+local keep = ...
 local xpcall = xpcall
-local function keep(e) return e end
 return function(f, ...) return xpcall(f, keep, ...) end
 "#;
+
+/// The Lua traceback where a value that is not an error object was raised (`error("x")`),
+/// taken by [`keep_raised`] for [`Vm::protected`] to attach to the error it makes.
+struct RaisedTraceback(String);
+
+/// The trampoline's error handler: hands the raised value back untouched, so error
+/// objects keep their kind (mlua would turn them into strings); for any other value it
+/// keeps the traceback, which only exists while the handler runs.
+fn keep_raised(lua: &Lua, raised: LuaValue) -> mlua::Result<LuaValue> {
+    let is_error_object = matches!(&raised, LuaValue::UserData(ud) if ud.is::<errors::LuaError>());
+    if !is_error_object && let Some(stack) = crate::stack::capture(lua) {
+        lua.set_app_data(RaisedTraceback(stack));
+    }
+    Ok(raised)
+}
 
 /// Removes unsafe globals and installs weft's own.
 fn sandbox(lua: &Lua) -> mlua::Result<()> {

@@ -625,3 +625,25 @@ async fn logger_methods_chain_and_reject_empty_names() {
             .contains("name cannot be empty")
     );
 }
+
+#[tokio::test]
+async fn a_raised_string_carries_the_traceback_where_it_was_raised() {
+    let (_dir, rt) = func(
+        "",
+        "local function inner() error('boom') end\nlocal function outer() inner() end\nouter()",
+    )
+    .await;
+    let err = call(&rt, "t:f", vec![]).await.unwrap_err();
+    assert!(err.message().contains("boom"), "{err}");
+    let stack = err.stack().expect("a traceback");
+    // Lines 3-5 of f.lua: inner, outer, the method.
+    for frame in ["t:f:3: in", "t:f:4: in", "t:f:5: in"] {
+        assert!(stack.contains(frame), "{frame} missing from:\n{stack}");
+    }
+    // An error object keeps the traceback of where it was made, not a second one.
+    let (_dir, rt) = func("", "local e = errors.new('made here')\nerror(e)").await;
+    let err = call(&rt, "t:f", vec![]).await.unwrap_err();
+    let stack = err.stack().expect("a traceback");
+    assert!(stack.contains("t:f:3: in"), "{stack}");
+    assert!(!stack.contains("t:f:4: in"), "{stack}");
+}

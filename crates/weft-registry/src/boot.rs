@@ -4,10 +4,11 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use weft_core::{BoxFuture, EntryId, Error, ErrorKind};
+use weft_core::{EntryId, Error, ErrorKind};
 
 use crate::entry::{Entry, EntryError};
 use crate::error::{LoadError, LoadErrors, UnknownKind};
+use crate::handler::{BootMode, KindHandler};
 use crate::load::App;
 use crate::registry::Registry;
 
@@ -21,34 +22,6 @@ pub const INTERNAL_KINDS: [&str; 4] = [
 
 /// The context prefix [`EntryError`]s carry as `weft_core::Error`s: `field <path>`.
 use weft_core::FIELD_PREFIX as FIELD_CONTEXT;
-
-/// A handler for one or more entry kinds, registered by engine crates (Lua, WASM, hosts...).
-pub trait KindHandler: Send + Sync {
-    /// The kinds this handler accepts.
-    fn kinds(&self) -> &[&'static str];
-    /// Accept (Ok), defer (Err with ErrorKind::NotFound: retried after the others), or
-    /// reject (any other Err). In [`BootMode::Check`] the handler validates and compiles
-    /// as for a run, but runs no app code and writes nothing.
-    fn apply(&self, entry: Arc<Entry>, mode: BootMode) -> BoxFuture<Result<(), Error>>;
-    /// Called once after every entry was accepted, for what is built from many entries
-    /// at once (a server's route table); each error names the entry it belongs to.
-    fn commit(&self, _mode: BootMode) -> Vec<(EntryId, Error)> {
-        Vec::new()
-    }
-}
-
-/// What a boot is for; every [`KindHandler`] gets it with each entry and decides in one
-/// place what checking means for its kinds.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum BootMode {
-    /// Boot to run the app: warm pools are filled, missing files and directories that
-    /// entries may create are created, caches are filled.
-    #[default]
-    Run,
-    /// `weft check`: validate and compile every entry; run no app code (no warm VMs, no
-    /// services) and write nothing (no files, no directories, no cache entries).
-    Check,
-}
 
 /// How to boot.
 #[derive(Clone, Debug, Default)]
@@ -70,12 +43,30 @@ pub struct BootReport {
     pub warnings: Vec<String>,
 }
 
-/// An entry applied through a handler, or an internal kind.
-enum Target {
+/// Where an entry goes: through a handler, or into the registry as data.
+pub(crate) enum Target {
     /// Inserted as data.
     Internal,
     /// Applied through this handler.
     Handler(Arc<dyn KindHandler>),
+    /// No handler accepts the kind.
+    Unknown,
+}
+
+impl Target {
+    /// The target of `entry`'s kind.
+    pub(crate) fn of(
+        entry: &Entry,
+        by_kind: &HashMap<&'static str, &Arc<dyn KindHandler>>,
+    ) -> Target {
+        if INTERNAL_KINDS.contains(&entry.kind.as_str()) {
+            Target::Internal
+        } else if let Some(h) = by_kind.get(entry.kind.as_str()) {
+            Target::Handler(Arc::clone(h))
+        } else {
+            Target::Unknown
+        }
+    }
 }
 
 /// Applies entries in order through their handlers and inserts accepted ones into `registry`.
@@ -95,18 +86,15 @@ pub async fn boot(
     let mut unknown = Vec::new();
     let mut plan = Vec::with_capacity(app.entries.len());
     for entry in &app.entries {
-        let target = if INTERNAL_KINDS.contains(&entry.kind.as_str()) {
-            Target::Internal
-        } else if let Some(h) = by_kind.get(entry.kind.as_str()) {
-            Target::Handler(Arc::clone(h))
-        } else {
+        let target = Target::of(entry, &by_kind);
+        if let Target::Unknown = target {
             unknown.push(UnknownKind {
                 id: entry.id.clone(),
                 kind: entry.kind.clone(),
                 source: entry.source.clone(),
             });
             continue;
-        };
+        }
         plan.push((Arc::new(entry.clone()), target));
     }
     if !unknown.is_empty() {
@@ -164,6 +152,9 @@ pub async fn boot(
         }
     }
     if errors.is_empty() {
+        registry
+            .attach(handlers.to_vec(), opts.mode, opts.skip_unknown_kinds)
+            .await;
         Ok(report)
     } else {
         Err(LoadErrors(errors))
@@ -171,7 +162,7 @@ pub async fn boot(
 }
 
 /// Kind → handler; a kind claimed twice keeps the first handler (with a warning).
-fn handler_map<'h>(
+pub(crate) fn handler_map<'h>(
     handlers: &'h [Arc<dyn KindHandler>],
     warnings: &mut Vec<String>,
 ) -> HashMap<&'static str, &'h Arc<dyn KindHandler>> {
@@ -190,10 +181,10 @@ fn handler_map<'h>(
     map
 }
 
-/// Runs the entry's handler (internal kinds always succeed).
+/// Applies the entry through its handler (internal kinds always succeed).
 async fn apply(entry: &Arc<Entry>, target: &Target, mode: BootMode) -> Result<(), Error> {
     match target {
-        Target::Internal => Ok(()),
+        Target::Internal | Target::Unknown => Ok(()),
         Target::Handler(h) => h.apply(Arc::clone(entry), mode).await,
     }
 }
@@ -206,7 +197,7 @@ fn accept(registry: &Registry, entry: Arc<Entry>, report: &mut BootReport) {
 
 /// An [`EntryError`] for a handler's error; a leading `field <path>` context (from
 /// `Error::from(EntryError)`) becomes the field.
-fn entry_error(entry: &Entry, error: Error) -> EntryError {
+pub(crate) fn entry_error(entry: &Entry, error: Error) -> EntryError {
     let field = error
         .context_chain()
         .first()
@@ -244,8 +235,10 @@ mod tests {
 
     use parking_lot::Mutex;
     use serde::Deserialize;
+    use weft_core::BoxFuture;
 
     use super::*;
+    use crate::handler::Staged;
     use crate::testutil::TestApp;
 
     /// A handler for test kinds:
@@ -279,7 +272,11 @@ mod tests {
             &["t.ok", "t.wait", "t.bad", "t.cfg"]
         }
 
-        fn apply(&self, entry: Arc<Entry>, mode: BootMode) -> BoxFuture<Result<(), Error>> {
+        fn stage_remove(&self, _entry: Arc<Entry>) -> Result<Staged, Error> {
+            Ok(Staged::validated())
+        }
+
+        fn stage(&self, entry: Arc<Entry>, mode: BootMode) -> BoxFuture<Result<Staged, Error>> {
             let applied = Arc::clone(&self.applied);
             *self.calls.lock() += 1;
             self.modes.lock().push(mode);
@@ -301,7 +298,7 @@ mod tests {
                 if result.is_ok() {
                     applied.lock().push(entry.id.to_string());
                 }
-                result
+                result.map(|()| Staged::validated())
             })
         }
     }

@@ -58,6 +58,13 @@ pub enum LoadError {
     /// An entry whose handler kept deferring it (NotFound) until no progress was possible.
     #[error("{0}")]
     Unresolved(Box<EntryError>),
+    /// A change set that cannot be applied as a whole (the registry was not booted, a
+    /// version is no longer kept).
+    #[error("{message}")]
+    Registry {
+        /// What is wrong.
+        message: String,
+    },
     /// Entries whose kind no handler accepts.
     #[error("{}", unknown_kinds_text(entries))]
     UnknownKinds {

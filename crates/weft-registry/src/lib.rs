@@ -6,6 +6,8 @@
 //! - [`Registry`]: the entry store the running app reads (`registry.get` / `find`).
 //! - [`boot`]: applies an [`App`]'s entries through the engines' [`KindHandler`]s, to run
 //!   the app or only to check it ([`BootMode`]).
+//! - [`Registry::apply`]: a live [`ChangeSet`] (create, update, delete), validated whole
+//!   and published all at once or not at all, each applied set a new [`Version`].
 //!
 //! Where weft differs from Wippy here:
 //! - without a `wippy.lock`, entries load from `./src` if it exists, else from the root
@@ -18,10 +20,13 @@
 #![deny(missing_docs)]
 
 mod boot;
+mod changes;
 mod config;
 mod definition;
 mod entry;
 mod error;
+mod handler;
+mod live;
 mod load;
 mod order;
 mod overrides;
@@ -31,11 +36,14 @@ mod yaml;
 #[cfg(test)]
 mod testutil;
 
-pub use boot::{BootMode, BootOptions, BootReport, INTERNAL_KINDS, KindHandler, boot};
+pub use boot::{BootOptions, BootReport, INTERNAL_KINDS, boot};
+pub use changes::{Change, ChangeSet};
 pub use config::{Config, duration_of};
 pub use entry::{Entry, EntryError, Source};
 pub use error::{LoadError, LoadErrors, UnknownKind};
-pub use load::{App, LoadOptions, load_app};
+pub use handler::{BootMode, KindHandler, Restorable, Staged, Undo, restore};
+pub use live::{KEPT_VERSIONS, Version};
+pub use load::{App, DefinitionFile, LoadOptions, definition_files, load_app};
 pub use order::dependencies;
-pub use registry::{FindResult, Registry};
+pub use registry::{FindResult, Registry, Snapshot};
 pub use yaml::too_deep as yaml_too_deep;

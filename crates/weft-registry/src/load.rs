@@ -78,11 +78,7 @@ pub fn load_app(opts: &LoadOptions) -> Result<App, LoadErrors> {
         .into());
     }
 
-    let config_path = opts
-        .config_file
-        .as_ref()
-        .map(|p| absolute_clean(p))
-        .unwrap_or_else(|| root.join(CONFIG_FILE));
+    let config_path = config_path(opts, &root);
     let config = load_config(&root, &config_path, opts.config_file.is_some()).unwrap_or_else(|e| {
         errors.push(e);
         Config::default()
@@ -124,6 +120,46 @@ pub fn load_app(opts: &LoadOptions) -> Result<App, LoadErrors> {
         entries,
         warnings,
     })
+}
+
+/// A definition file of an app, where [`load_app`] finds it.
+#[derive(Clone, Debug)]
+pub struct DefinitionFile {
+    /// The file, absolute.
+    pub path: PathBuf,
+    /// The file as messages and [`Source::file`](crate::Source) show it (relative to the
+    /// app root when inside it).
+    pub shown: PathBuf,
+    /// The load path it was found under, absolute: reading it must stay inside.
+    pub load_root: PathBuf,
+}
+
+/// The files [`load_app`] reads entries from, in its order, without reading them: for
+/// tools that look at their text (`weft check`'s schema warnings). A broken
+/// `wippy.lock` gives only the load paths it still names.
+pub fn definition_files(opts: &LoadOptions) -> Vec<DefinitionFile> {
+    let root = absolute_clean(&opts.root);
+    let config_path = config_path(opts, &root);
+    let load_paths = load_paths(&root, &mut Vec::new());
+    walk_load_paths(&load_paths, &config_path)
+        .into_iter()
+        .filter_map(|found| {
+            let load_path = load_paths.get(found.load_path)?;
+            Some(DefinitionFile {
+                shown: shown(&root, &found.abs),
+                path: found.abs,
+                load_root: load_path.dir.clone(),
+            })
+        })
+        .collect()
+}
+
+/// The config file of `opts`, absolute: `--config`, else `.wippy.yaml` at `root`.
+fn config_path(opts: &LoadOptions, root: &Path) -> PathBuf {
+    opts.config_file
+        .as_ref()
+        .map(|p| absolute_clean(p))
+        .unwrap_or_else(|| root.join(CONFIG_FILE))
 }
 
 /// Reads the config file; a missing default file is an empty config. The default file

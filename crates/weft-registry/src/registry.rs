@@ -1,5 +1,7 @@
 //! [`Registry`]: the entry store a running app reads (Lua `registry.get` / `find`), with
-//! the finder's filter semantics (reference §4.9).
+//! the finder's filter semantics (reference §4.9). The store is copy-on-write: a change
+//! set builds a new map and swaps it in whole, so readers never see half of one, and a
+//! [`Snapshot`] is one pointer.
 
 use std::sync::Arc;
 
@@ -9,11 +11,25 @@ use regex::Regex;
 use weft_core::{CallContext, Error, Map, Result, Value};
 
 use crate::entry::Entry;
+use crate::live::Live;
 
-/// The entry store: entries by id, in insertion (boot) order.
-#[derive(Debug, Default)]
+/// Entries by id, in insertion (boot) order.
+pub(crate) type EntryMap = IndexMap<String, Arc<Entry>>;
+
+/// The entry store: entries by id, in insertion (boot) order, and the live-change
+/// machinery ([`Registry::apply`], versions and history).
+#[derive(Default)]
 pub struct Registry {
-    entries: RwLock<IndexMap<String, Arc<Entry>>>,
+    entries: RwLock<Arc<EntryMap>>,
+    pub(crate) live: Live,
+}
+
+/// The registry's entries at one version: what `registry.snapshot()` reads.
+#[derive(Clone)]
+pub struct Snapshot {
+    /// The version the entries are at.
+    pub version: u64,
+    pub(crate) entries: Arc<EntryMap>,
 }
 
 /// The answer of [`Registry::find`].
@@ -78,12 +94,30 @@ impl Registry {
 
     /// Inserts or replaces an already shared entry.
     pub fn insert_arc(&self, e: Arc<Entry>) {
-        self.entries.write().insert(e.id.as_str().to_string(), e);
+        Arc::make_mut(&mut self.entries.write()).insert(e.id.as_str().to_string(), e);
     }
 
     /// Removes an entry, returning it.
     pub fn remove(&self, id: &str) -> Option<Arc<Entry>> {
-        self.entries.write().shift_remove(id)
+        Arc::make_mut(&mut self.entries.write()).shift_remove(id)
+    }
+
+    /// Every entry at the current version, as one consistent view.
+    pub fn snapshot(&self) -> Snapshot {
+        Snapshot {
+            version: self.live.version(),
+            entries: self.map(),
+        }
+    }
+
+    /// The current entry map (one pointer; later changes do not touch it).
+    pub(crate) fn map(&self) -> Arc<EntryMap> {
+        self.entries.read().clone()
+    }
+
+    /// Replaces the entry map whole (a change set, or its undo).
+    pub(crate) fn swap_map(&self, map: Arc<EntryMap>) -> Arc<EntryMap> {
+        std::mem::replace(&mut self.entries.write(), map)
     }
 
     /// The entry with this id (`ns:name`).
@@ -129,20 +163,40 @@ impl Registry {
     /// it); `~meta.f` regex, `*meta.f` contains, `^meta.f` prefix, `$meta.f` suffix. Other
     /// keys are ignored and returned in `ignored_keys`.
     pub fn find(&self, filter: &Map) -> FindResult {
-        let mut result = FindResult::default();
-        let conditions: Vec<Condition> = filter
-            .iter()
-            .filter_map(|(key, value)| compile(key, value, &mut result))
-            .collect();
-        result.entries = self
-            .entries
-            .read()
-            .values()
-            .filter(|e| conditions.iter().all(|c| c.matches(e)))
-            .cloned()
-            .collect();
-        result
+        find_in(&self.map(), filter)
     }
+}
+
+impl Snapshot {
+    /// The entry with this id at this version.
+    pub fn get(&self, id: &str) -> Option<Arc<Entry>> {
+        self.entries.get(id).cloned()
+    }
+
+    /// Every entry at this version, in registry order.
+    pub fn all(&self) -> Vec<Arc<Entry>> {
+        self.entries.values().cloned().collect()
+    }
+
+    /// [`Registry::find`] on this version.
+    pub fn find(&self, filter: &Map) -> FindResult {
+        find_in(&self.entries, filter)
+    }
+}
+
+/// The entries of `map` matching every condition of `filter`.
+fn find_in(map: &EntryMap, filter: &Map) -> FindResult {
+    let mut result = FindResult::default();
+    let conditions: Vec<Condition> = filter
+        .iter()
+        .filter_map(|(key, value)| compile(key, value, &mut result))
+        .collect();
+    result.entries = map
+        .values()
+        .filter(|e| conditions.iter().all(|c| c.matches(e)))
+        .cloned()
+        .collect();
+    result
 }
 
 impl Condition {

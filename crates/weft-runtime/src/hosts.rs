@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use serde::Deserialize;
 use weft_core::{BoxFuture, Error, Result};
-use weft_registry::{BootMode, Entry, KindHandler};
+use weft_registry::{BootMode, Entry, KindHandler, Staged};
 
 use crate::limits::HostLimits;
 use crate::service_spec::Lifecycle;
@@ -37,9 +37,14 @@ impl KindHandler for HostHandler {
         &["process.host", "terminal.host"]
     }
 
-    fn apply(&self, entry: Arc<Entry>, _mode: BootMode) -> BoxFuture<Result<()>> {
-        let checked = check(&entry);
+    /// Hosts are read from the registry where they are used: validating is all.
+    fn stage(&self, entry: Arc<Entry>, _mode: BootMode) -> BoxFuture<Result<Staged>> {
+        let checked = check(&entry).map(|()| Staged::validated());
         Box::pin(async move { checked })
+    }
+
+    fn stage_remove(&self, _entry: Arc<Entry>) -> Result<Staged> {
+        Ok(Staged::validated())
     }
 }
 

@@ -23,6 +23,7 @@ mod hosts;
 mod limits;
 mod pool;
 mod process;
+mod publish;
 mod service_spec;
 mod services;
 mod terminal;
@@ -36,7 +37,7 @@ use weft_registry::{Config, Registry};
 
 pub use channel::{Case, Channel, Selected, SendError, TryRecv, select};
 pub use hosts::HostHandler;
-pub use pool::{IDLE_TIMEOUT, Lease, Pool, PoolConfig, PoolKind, PoolMetrics, Pools};
+pub use pool::{IDLE_TIMEOUT, Lease, Pool, PoolConfig, PoolKind, PoolMetrics, PoolSlot, Pools};
 pub use process::{
     Event, EventKind, Factories, Full, HostMetrics, Message, Pid, Proc, ProcessFactory,
     ProcessTable, Receivers, Router, Spawn,
@@ -44,7 +45,7 @@ pub use process::{
 pub use service_spec::{
     Lifecycle, RestartPolicy, ServiceActor, ServiceHandler, ServiceSecurity, ServiceSpec, Startup,
 };
-pub use services::{ServiceState, ServiceStatus, Services};
+pub use services::{RESTART_GRACE, ServiceState, ServiceStatus, Services};
 pub use terminal::{
     Command, commands, error_exit_code, exit_code, new_pid, report, run_command, terminal_host,
 };

@@ -41,6 +41,15 @@ pub struct PoolConfig {
     pub max_size: i64,
     /// Build the VMs of a static pool at boot.
     pub warm_start: bool,
+    /// WASM entries: `fresh` (the default: a new instance per call) or `warm` (an
+    /// instance serves many calls in turn and keeps its state between them).
+    pub instance: Option<String>,
+    /// WASM `warm` instances: calls one instance serves before it is retired (0: the
+    /// default, 1,000).
+    pub max_invocations: i64,
+    /// WASM `warm` instances: how long one may sit idle before it is retired (a Go
+    /// duration or seconds; absent: 60 s).
+    pub idle_timeout: Option<weft_core::Value>,
 }
 
 /// The pool a config selects, with its limits resolved.
@@ -383,11 +392,30 @@ pub struct Pools {
     by_entry: Mutex<BTreeMap<EntryId, Weak<dyn Gauges>>>,
 }
 
+/// The pool an entry had in [`Pools`] before a change (to put it back).
+pub struct PoolSlot(Option<Weak<dyn Gauges>>);
+
 impl Pools {
-    /// Records `pool` as the pool of `entry` (replacing the entry's previous one).
-    pub fn register<T: Send + 'static>(&self, entry: EntryId, pool: &Arc<Pool<T>>) {
+    /// Records `pool` as the pool of `entry`, replacing (and returning) the entry's
+    /// previous one.
+    pub fn register<T: Send + 'static>(&self, entry: EntryId, pool: &Arc<Pool<T>>) -> PoolSlot {
         let pool: Arc<dyn Gauges> = pool.clone();
-        self.by_entry.lock().insert(entry, Arc::downgrade(&pool));
+        PoolSlot(self.by_entry.lock().insert(entry, Arc::downgrade(&pool)))
+    }
+
+    /// Forgets the pool of `entry`, returning its place.
+    pub fn unregister(&self, entry: &EntryId) -> PoolSlot {
+        PoolSlot(self.by_entry.lock().remove(entry))
+    }
+
+    /// Puts back what [`register`](Self::register) or [`unregister`](Self::unregister)
+    /// returned (a change set being undone).
+    pub fn restore(&self, entry: EntryId, slot: PoolSlot) {
+        let mut map = self.by_entry.lock();
+        match slot.0 {
+            Some(pool) => map.insert(entry, pool),
+            None => map.remove(&entry),
+        };
     }
 
     /// Every live pool's state, by entry id.

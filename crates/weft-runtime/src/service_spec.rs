@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 use weft_core::{Actor, BoxFuture, EntryId, Error, Map, Result, Scope, Value};
-use weft_registry::{BootMode, Entry, KindHandler, duration_of};
+use weft_registry::{BootMode, Entry, KindHandler, Staged, duration_of};
 
 use crate::Runtime;
 
@@ -34,15 +34,21 @@ impl KindHandler for ServiceHandler {
 
     /// Records the service, in a check as in a run: nothing is started at boot (only
     /// `Services::start_all` starts services).
-    fn apply(&self, entry: Arc<Entry>, _mode: BootMode) -> BoxFuture<Result<()>> {
-        let applied = ServiceSpec::from_entry(&entry).and_then(|spec| {
+    fn stage(&self, entry: Arc<Entry>, _mode: BootMode) -> BoxFuture<Result<Staged>> {
+        let staged = ServiceSpec::from_entry(&entry).and_then(|spec| {
             let rt = Runtime::upgrade(&self.rt)?;
             check_targets(&rt, &spec)?;
             security_of(&rt, &spec)?;
-            rt.services.register(spec);
-            Ok(())
+            Ok(Staged::new(move || rt.services.replace(spec)))
         });
-        Box::pin(async move { applied })
+        Box::pin(async move { staged })
+    }
+
+    /// A removed service stops (in the background, after CANCEL with
+    /// [`RESTART_GRACE`](crate::RESTART_GRACE)).
+    fn stage_remove(&self, entry: Arc<Entry>) -> Result<Staged> {
+        let rt = Runtime::upgrade(&self.rt)?;
+        Ok(Staged::new(move || rt.services.remove(&entry.id)))
     }
 }
 

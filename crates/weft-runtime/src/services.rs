@@ -21,10 +21,15 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 use weft_core::{BoxFuture, EntryId, Error, Result, Value};
+use weft_registry::Undo;
 
 use crate::process::Pid;
 use crate::service_spec::{ServiceSpec, Startup, security_of};
 use crate::{Runtime, Spawn};
+
+/// How long a service stopped by a live change (its entry changed or was removed) has
+/// to end after CANCEL before it is terminated.
+pub const RESTART_GRACE: Duration = Duration::from_secs(5);
 
 /// What a service is doing.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -80,8 +85,11 @@ pub struct Services {
     rt: Weak<Runtime>,
     specs: RwLock<BTreeMap<EntryId, Arc<ServiceSpec>>>,
     supervised: Mutex<HashMap<EntryId, Arc<Supervised>>>,
-    /// `Some(grace)` once [`Services::stop_all`] was called: stop, and cancel with `grace`.
-    stop: watch::Sender<Option<Duration>>,
+    /// Live changes restart or stop services one at a time, in the order published.
+    changes: Arc<tokio::sync::Mutex<()>>,
+    /// True between `start_all` and `stop_all`: a service a live change creates with
+    /// `auto_start` starts at once.
+    started: std::sync::atomic::AtomicBool,
 }
 
 /// The live state of one started service.
@@ -90,6 +98,8 @@ struct Supervised {
     /// When its last process was seen to end.
     ended_at: Mutex<Option<Instant>>,
     task: Mutex<Option<JoinHandle<()>>>,
+    /// `Some(grace)` once it is to stop: no more restarts, CANCEL with `grace`.
+    stop: watch::Sender<Option<Duration>>,
 }
 
 impl Supervised {
@@ -109,13 +119,9 @@ impl Services {
             rt,
             specs: RwLock::new(BTreeMap::new()),
             supervised: Mutex::new(HashMap::new()),
-            stop: watch::Sender::new(None),
+            changes: Arc::default(),
+            started: Default::default(),
         }
-    }
-
-    /// Records a service (replacing one with the same id); it starts with `start_all`.
-    pub fn register(&self, spec: ServiceSpec) {
-        self.specs.write().insert(spec.id.clone(), Arc::new(spec));
     }
 
     /// The service `id`.
@@ -137,6 +143,8 @@ impl Services {
     /// A `startup: required` service whose process cannot be spawned fails the call (the
     /// services started before it keep running); an optional one is retried with backoff.
     pub async fn start_all(&self) -> Result<usize> {
+        self.started
+            .store(true, std::sync::atomic::Ordering::Release);
         let auto: Vec<Arc<ServiceSpec>> = self
             .specs
             .read()
@@ -173,7 +181,8 @@ impl Services {
     /// passes and terminates the rest. Returns how many had to be terminated.
     pub async fn stop_all(&self, timeout: Duration) -> usize {
         let deadline = Instant::now() + timeout;
-        self.stop.send_replace(Some(timeout));
+        self.started
+            .store(false, std::sync::atomic::Ordering::Release);
         let supervised: Vec<(EntryId, Arc<Supervised>)> = self
             .supervised
             .lock()
@@ -182,6 +191,7 @@ impl Services {
             .collect();
         let mut waiting = Vec::new();
         for (id, s) in supervised {
+            s.stop.send_replace(Some(timeout));
             let task = s.task.lock().take();
             if let Some(task) = task {
                 waiting.push((id, s, task));
@@ -224,6 +234,93 @@ impl Services {
         }
     }
 
+    /// Records `spec` in place of the service with its id (a live change, or the
+    /// boot); a running service is restarted with it in the background (stopped with
+    /// [`RESTART_GRACE`], then started), and a new `auto_start` one starts if the
+    /// app's services were started. The undo puts the old spec back and restarts the
+    /// service again if it was running.
+    pub fn replace(&self, spec: ServiceSpec) -> Undo {
+        let id = spec.id.clone();
+        let auto_start = spec.lifecycle.auto_start;
+        let old = self.specs.write().insert(id.clone(), Arc::new(spec));
+        let running = self.is_running(&id);
+        let started = self.started.load(std::sync::atomic::Ordering::Acquire);
+        if running || (old.is_none() && auto_start && started) {
+            self.restart_later(id.clone(), true);
+        }
+        self.undo(id, old, running)
+    }
+
+    /// Forgets the service `id` (a live change); a running one is stopped in the
+    /// background. The undo records it again and restarts it if it was running.
+    pub fn remove(&self, id: &EntryId) -> Undo {
+        let old = self.specs.write().remove(id);
+        let running = self.is_running(id);
+        if running {
+            self.restart_later(id.clone(), false);
+        }
+        self.undo(id.clone(), old, running)
+    }
+
+    /// True when the service `id` has a live supervisor.
+    fn is_running(&self, id: &EntryId) -> bool {
+        self.supervised
+            .lock()
+            .get(id)
+            .is_some_and(|s| s.is_active())
+    }
+
+    /// The undo of a live change to `id`: `old` back, restarted if it was `running`.
+    fn undo(&self, id: EntryId, old: Option<Arc<ServiceSpec>>, running: bool) -> Undo {
+        let rt = self.rt.clone();
+        Undo::new(move || {
+            let Some(rt) = rt.upgrade() else { return };
+            let services = &rt.services;
+            match old {
+                Some(old) => services.specs.write().insert(id.clone(), old),
+                None => services.specs.write().remove(&id),
+            };
+            if running {
+                services.restart_later(id, true);
+            }
+        })
+    }
+
+    /// In the background, after the live changes queued before: stops the service `id`
+    /// and, when `start` is true and it still has a spec, starts it again.
+    fn restart_later(&self, id: EntryId, start: bool) {
+        let Some(rt) = self.rt.upgrade() else { return };
+        let turn = self.changes.clone();
+        tokio::spawn(async move {
+            let _turn = turn.lock().await;
+            rt.services.stop_one(&id, RESTART_GRACE).await;
+            let spec = if start {
+                rt.services.spec(id.as_str())
+            } else {
+                None
+            };
+            if let Some(spec) = spec
+                && let Err(e) = rt.services.start_spec(spec).await
+            {
+                tracing::error!(service = %id, error = %e, "service failed to restart");
+            }
+        });
+    }
+
+    /// Stops one service: CANCEL with `grace`, then terminate; returns when it ended.
+    async fn stop_one(&self, id: &EntryId, grace: Duration) {
+        let Some(s) = self.supervised.lock().get(id).cloned() else {
+            return;
+        };
+        s.stop.send_replace(Some(grace));
+        let Some(mut task) = s.task.lock().take() else {
+            return;
+        };
+        if tokio::time::timeout(grace, &mut task).await.is_err() {
+            self.terminate(id, &s, task).await;
+        }
+    }
+
     /// Starts `spec` unless it runs; true if it was started now.
     async fn start_spec(&self, spec: Arc<ServiceSpec>) -> Result<bool> {
         let rt = Runtime::upgrade(&self.rt)?;
@@ -234,9 +331,6 @@ impl Services {
             .is_some_and(|s| s.is_active())
         {
             return Ok(false);
-        }
-        if self.stop.borrow().is_some() {
-            self.stop.send_replace(None);
         }
         let first = launch(&rt, &spec);
         if let Err(e) = &first {
@@ -251,6 +345,7 @@ impl Services {
                     }),
                     ended_at: Mutex::new(None),
                     task: Mutex::new(None),
+                    stop: watch::Sender::new(None),
                 });
                 self.supervised.lock().insert(spec.id.clone(), failed);
                 return Err(e.clone().context(format!("service {}", spec.id)));
@@ -279,12 +374,13 @@ impl Services {
             status: Mutex::new(status),
             ended_at: Mutex::new(None),
             task: Mutex::new(None),
+            stop: watch::Sender::new(None),
         });
         let task = tokio::spawn(supervise(
             rt,
             spec.clone(),
             supervised.clone(),
-            self.stop.subscribe(),
+            supervised.stop.subscribe(),
             first,
         ));
         *supervised.task.lock() = Some(task);

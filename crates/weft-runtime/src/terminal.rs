@@ -78,7 +78,9 @@ pub fn terminal_host(registry: &Registry, wanted: Option<&str>) -> Result<EntryI
 /// Runs the command `name` with `args` on the terminal host and returns the exit code.
 ///
 /// The process gets the terminal (stdio and args, its lines capped by the host's
-/// `max_line_bytes`) and a pid on the host. A string result
+/// `max_line_bytes`) and a pid on the host; its arguments are the terminal's, as
+/// [`ProcessFactory::command_args`](crate::ProcessFactory::command_args) makes them
+/// (a bad one is printed like an error of the command, exit code 1). A string result
 /// is printed to stdout; an error is printed to stderr and gives exit code 1, or the
 /// `exit_code` its details carry (a guest's `wasi:cli/exit`).
 pub async fn run_command(
@@ -100,11 +102,20 @@ pub async fn run_command(
         let limits = HostLimits::of(&entry)?;
         terminal.limit_lines(limits.max_line_bytes, host.as_str());
     }
-    let args = terminal
-        .args()
-        .iter()
-        .map(|a| Value::str(a.as_str()))
-        .collect();
+    // Typed by the body's parameters where its engine knows them (process.wasm);
+    // a bad argument is the command's error, before anything runs.
+    let args = match rt.factories.get(command.entry.as_str()) {
+        Some((_, factory)) => factory.command_args(terminal.args()),
+        None => Ok(terminal
+            .args()
+            .iter()
+            .map(|a| Value::str(a.as_str()))
+            .collect()),
+    };
+    let args = match args {
+        Ok(args) => args,
+        Err(e) => return Ok(report(&Err(e), &terminal)),
+    };
     let mut spawn = Spawn::new(command.entry.as_str(), host.as_str(), args);
     spawn.terminal = Some(terminal.clone());
     let result = rt.processes.exec(rt, &rt.system_context(), spawn).await;

@@ -9,7 +9,7 @@ use parking_lot::Mutex;
 use tokio::time::Instant;
 use weft_core::{BoxFuture, CallContext, EntryId, Error, ErrorKind, Result, Value};
 use weft_registry::{
-    BootMode, BootOptions, Config, Entry, KindHandler, LoadOptions, boot, load_app,
+    BootMode, BootOptions, Config, Entry, KindHandler, LoadOptions, Staged, boot, load_app,
 };
 use weft_runtime::EventKind;
 use weft_runtime::HostHandler;
@@ -535,14 +535,16 @@ impl KindHandler for TestProcesses {
         &["process.test"]
     }
 
-    fn apply(&self, entry: Arc<Entry>, _mode: BootMode) -> BoxFuture<Result<()>> {
-        self.0.factories.register(
-            entry.id.clone(),
-            Arc::new(FromFn(|_, _| -> BoxFuture<Result<Value>> {
-                Box::pin(std::future::pending())
-            })),
-        );
-        Box::pin(async { Ok(()) })
+    fn stage(&self, entry: Arc<Entry>, _mode: BootMode) -> BoxFuture<Result<Staged>> {
+        let rt = self.0.clone();
+        let body = FromFn(|_, _| -> BoxFuture<Result<Value>> { Box::pin(std::future::pending()) });
+        let staged = Staged::new(move || rt.publish_factory(entry.id.clone(), Arc::new(body)));
+        Box::pin(async { Ok(staged) })
+    }
+
+    fn stage_remove(&self, entry: Arc<Entry>) -> Result<Staged> {
+        let rt = self.0.clone();
+        Ok(Staged::new(move || rt.withdraw(entry.id.clone())))
     }
 }
 

@@ -5,8 +5,8 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use parking_lot::RwLock;
-use weft_core::{BoxFuture, CallContext, Error, Policy, Result};
-use weft_registry::{BootMode, Entry, KindHandler};
+use weft_core::{BoxFuture, CallContext, EntryId, Error, Policy, Result};
+use weft_registry::{BootMode, Entry, KindHandler, Staged, Undo, restore};
 
 use crate::CompiledPolicy;
 
@@ -75,10 +75,14 @@ impl PolicyRegistry {
 
     /// Registers `policy`, replacing an earlier policy with the same id (and its groups).
     pub fn insert(&self, policy: CompiledPolicy) {
-        let policy = Arc::new(policy);
+        self.put(Arc::new(policy));
+    }
+
+    /// [`insert`](Self::insert), returning the policy it replaced.
+    fn put(&self, policy: Arc<CompiledPolicy>) -> Option<Arc<CompiledPolicy>> {
         let id = policy.id().as_str().to_string();
         let mut index = self.0.write();
-        index.remove(&id);
+        let old = index.remove(&id);
         for group in policy.groups() {
             index
                 .groups
@@ -87,11 +91,23 @@ impl PolicyRegistry {
                 .insert(id.clone(), Arc::clone(&policy));
         }
         index.policies.insert(id, policy);
+        old
     }
 
     /// Removes the policy `id` from the registry and its groups; false when it was absent.
     pub fn remove(&self, id: &str) -> bool {
-        self.0.write().remove(id)
+        self.0.write().remove(id).is_some()
+    }
+
+    /// The undo of a change to policy `id` that replaced `old` (`None`: there was none).
+    fn restore(&self, id: EntryId, old: Option<Arc<CompiledPolicy>>) -> Undo {
+        let (put, remove) = (self.clone(), self.clone());
+        restore(
+            id,
+            old,
+            move |_, p| drop(put.put(p)),
+            move |id| drop(remove.0.write().remove(id.as_str())),
+        )
     }
 
     /// The number of registered policies.
@@ -115,11 +131,9 @@ impl std::fmt::Debug for PolicyRegistry {
 }
 
 impl Index {
-    /// Drops the policy `id` and its group memberships.
-    fn remove(&mut self, id: &str) -> bool {
-        let Some(old) = self.policies.remove(id) else {
-            return false;
-        };
+    /// Drops the policy `id` and its group memberships, returning it.
+    fn remove(&mut self, id: &str) -> Option<Arc<CompiledPolicy>> {
+        let old = self.policies.remove(id)?;
         for group in old.groups() {
             if let Some(members) = self.groups.get_mut(group.as_str()) {
                 members.remove(id);
@@ -128,7 +142,7 @@ impl Index {
                 }
             }
         }
-        true
+        Some(old)
     }
 }
 
@@ -148,9 +162,23 @@ impl KindHandler for PolicyHandler {
         &[KIND, EXPR_KIND]
     }
 
-    fn apply(&self, entry: Arc<Entry>, _mode: BootMode) -> BoxFuture<Result<()>> {
-        let result = CompiledPolicy::from_entry(&entry).map(|p| self.0.insert(p));
-        Box::pin(async move { result })
+    fn stage(&self, entry: Arc<Entry>, _mode: BootMode) -> BoxFuture<Result<Staged>> {
+        let registry = self.0.clone();
+        let staged = CompiledPolicy::from_entry(&entry).map(|p| {
+            Staged::new(move || {
+                let old = registry.put(Arc::new(p));
+                registry.restore(entry.id.clone(), old)
+            })
+        });
+        Box::pin(async move { staged })
+    }
+
+    fn stage_remove(&self, entry: Arc<Entry>) -> Result<Staged> {
+        let registry = self.0.clone();
+        Ok(Staged::new(move || {
+            let old = registry.0.write().remove(entry.id.as_str());
+            registry.restore(entry.id.clone(), old)
+        }))
     }
 }
 

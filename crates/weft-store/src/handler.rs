@@ -4,7 +4,7 @@ use std::sync::{Arc, Weak};
 
 use serde::Deserialize;
 use weft_core::{BoxFuture, EntryId, Error, Result, Value};
-use weft_registry::{BootMode, Entry, KindHandler, duration_of};
+use weft_registry::{BootMode, Entry, KindHandler, Staged, duration_of};
 
 use crate::memory::{
     DEFAULT_CLEANUP_INTERVAL, DEFAULT_MAX_SIZE, MIN_CLEANUP_INTERVAL, MemoryStore,
@@ -35,13 +35,41 @@ impl KindHandler for StoreHandler {
         &KINDS
     }
 
-    fn apply(&self, entry: Arc<Entry>, mode: BootMode) -> BoxFuture<Result<()>> {
-        let result = match self.0.upgrade() {
-            Some(stores) => register(&stores, &entry, mode),
-            None => Err(Error::internal("the store registry is gone")),
-        };
-        Box::pin(async move { result })
+    fn stage(&self, entry: Arc<Entry>, mode: BootMode) -> BoxFuture<Result<Staged>> {
+        let staged = self.registry().and_then(|stores| {
+            let made = build(&stores, &entry, mode)?;
+            Ok(Staged::on(stores, move |stores| match made {
+                Made::Store(store) => stores.register_store(store),
+                Made::TokenStore(ts) => stores.register_token_store(*ts),
+            }))
+        });
+        Box::pin(async move { staged })
     }
+
+    /// A removed store is unknown to new callers (a token store still using it is
+    /// refused by the registry before this runs).
+    fn stage_remove(&self, entry: Arc<Entry>) -> Result<Staged> {
+        Ok(Staged::on(self.registry()?, move |stores| {
+            stores.remove(entry.id.as_str())
+        }))
+    }
+}
+
+impl StoreHandler {
+    /// The registry this handler fills.
+    fn registry(&self) -> Result<Arc<StoreRegistry>> {
+        self.0
+            .upgrade()
+            .ok_or_else(|| Error::internal("the store registry is gone"))
+    }
+}
+
+/// What a store entry makes.
+enum Made {
+    /// A `store.memory` (a new, empty store: an updated entry starts empty).
+    Store(Arc<MemoryStore>),
+    /// A `security.token_store`.
+    TokenStore(Box<TokenStore>),
 }
 
 /// The fields of a `store.memory` entry (`lifecycle` and others are ignored).
@@ -63,23 +91,21 @@ struct TokenConfig {
     token_key_env: Option<String>,
 }
 
-/// Validates one entry and registers it into `stores`.
-fn register(stores: &StoreRegistry, entry: &Entry, mode: BootMode) -> Result<()> {
+/// Validates one entry and makes its store.
+fn build(stores: &StoreRegistry, entry: &Entry, mode: BootMode) -> Result<Made> {
     match entry.kind.as_str() {
         "store.memory" => {
             let store = Arc::new(memory_store(entry)?);
             if mode == BootMode::Run {
                 MemoryStore::start_sweeper(&store);
             }
-            stores.register_store(store);
+            Ok(Made::Store(store))
         }
-        "security.token_store" => {
-            let ts = token_store(stores, entry, mode)?;
-            stores.register_token_store(ts);
-        }
-        other => return Err(Error::invalid(format!("not a store kind: {other}"))),
+        "security.token_store" => Ok(Made::TokenStore(Box::new(token_store(
+            stores, entry, mode,
+        )?))),
+        other => Err(Error::invalid(format!("not a store kind: {other}"))),
     }
-    Ok(())
 }
 
 /// A `store.memory` entry's store: `max_size` 0 or unset is [`DEFAULT_MAX_SIZE`],

@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use parking_lot::RwLock;
 use weft_core::{CallContext, EntryId, Error, Map, Result, Value};
+use weft_registry::Restorable;
 use weft_security::PolicyRegistry;
 
 use crate::memory::MemoryStore;
@@ -109,6 +110,35 @@ impl StoreRegistry {
             .write()
             .insert(ts.id().as_str().to_string(), Arc::new(ts));
     }
+
+    /// Removes the store or token store `id` (a live change): new callers get NotFound,
+    /// holders of its handle go on using it.
+    pub(crate) fn remove(&self, id: &str) {
+        self.stores.write().remove(id);
+        self.token_stores.write().remove(id);
+    }
+}
+
+impl Restorable for StoreRegistry {
+    type Saved = Tables;
+
+    fn save(&self) -> Tables {
+        Tables {
+            stores: self.stores.read().clone(),
+            token_stores: self.token_stores.read().clone(),
+        }
+    }
+
+    fn restore(&self, tables: Tables) {
+        *self.stores.write() = tables.stores;
+        *self.token_stores.write() = tables.token_stores;
+    }
+}
+
+/// A copy of a [`StoreRegistry`]'s tables, taken before a live change is published.
+pub struct Tables {
+    stores: HashMap<String, Arc<MemoryStore>>,
+    token_stores: HashMap<String, Arc<TokenStore>>,
 }
 
 /// A `store.memory` as callers use it ([`StoreRegistry::store`]): every operation

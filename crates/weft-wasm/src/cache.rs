@@ -32,13 +32,14 @@ impl CompileCache {
         }
     }
 
-    /// Compiles a component with `engine`, reading the cache and, in a run, filling it.
+    /// Compiles a component with `engine`, reading the cache and, in a run, filling it;
+    /// `true` with a component read from the cache.
     pub(crate) fn compile(
         &self,
         engine: &Engine,
         bytes: &[u8],
         mode: BootMode,
-    ) -> Result<Component> {
+    ) -> Result<(Component, bool)> {
         let path = self.dir.as_ref().map(|dir| {
             let key = hex::encode(Sha256::digest(bytes));
             dir.join(format!("{key}-{}.cwasm", self.fingerprint))
@@ -46,7 +47,7 @@ impl CompileCache {
         if let Some(path) = &path
             && let Some(component) = load(engine, path)
         {
-            return Ok(component);
+            return Ok((component, true));
         }
         let component = Component::new(engine, bytes)
             .map_err(|e| Error::invalid(format!("failed to compile wasm module: {e:#}")))?;
@@ -62,7 +63,7 @@ impl CompileCache {
                 Err(e) => tracing::warn!("compile cache: cannot serialize: {e}"),
             }
         }
-        Ok(component)
+        Ok((component, false))
     }
 }
 

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use serde::Deserialize;
 use tokio::sync::{OwnedSemaphorePermit, TryAcquireError};
-use wasmtime::component::{ComponentExportIndex, InstancePre, Type, Val};
+use wasmtime::component::{ComponentExportIndex, Func, InstancePre, Type, Val};
 use wasmtime::{Store, StoreLimits, StoreLimitsBuilder, Trap};
 use wasmtime_wasi::{I32Exit, WasiCtx};
 use weft_core::{
@@ -22,6 +22,7 @@ use weft_runtime::{Lease, Pool, ProcessFactory, Runtime};
 use crate::convert;
 use crate::engine::WasmEngine;
 use crate::store::StoreState;
+use crate::warm::Warm;
 use crate::wasi::{CallWasi, Capabilities, WasiPlan};
 
 /// The memory a guest may use when `limits.max_memory_mb` is not set.
@@ -76,6 +77,8 @@ pub(crate) struct Loaded {
     pub(crate) limits: Limits,
     pub(crate) mode: Mode,
     pub(crate) pool: Arc<Pool<()>>,
+    /// The idle instances of a `pool.instance: warm` entry (`None`: fresh per call).
+    pub(crate) warm: Option<Arc<Warm>>,
     pub(crate) plan: WasiPlan,
     pub(crate) caps: Capabilities,
     /// Weak: the runtime owns this function.
@@ -125,6 +128,9 @@ impl Loaded {
     pub(crate) async fn call(&self, cx: CallContext, args: Vec<Value>) -> Result<Value> {
         let params = convert::lower_args(&self.params, &args)
             .map_err(|e| e.context(format!("{} ({})", self.method, self.id)))?;
+        if let Some(warm) = &self.warm {
+            return self.call_warm(warm, &cx, &params).await;
+        }
         let Started {
             mut store,
             deadline,
@@ -132,6 +138,49 @@ impl Loaded {
         } = self.start(&cx).await?;
         let outcome = before(deadline, self.invoke(&mut store, &params)).await;
         self.outcome(outcome)
+    }
+
+    /// [`call`](Self::call) on a warm instance: an idle one when there is one, else a
+    /// new one; put back only when the call returned normally.
+    async fn call_warm(&self, warm: &Arc<Warm>, cx: &CallContext, params: &[Val]) -> Result<Value> {
+        let (call, wasi) = self.resolve_wasi(cx)?;
+        let _slot = self.pool.lease(cx, || async { Ok(()) }).await?;
+        let deadline = self.limits.deadline();
+        let mut instance = match warm.take() {
+            Some(instance) => instance,
+            None => {
+                let permit = self.instance_slot(cx).await?;
+                let state = StoreState::new(
+                    self.rt.clone(),
+                    call.clone(),
+                    None,
+                    self.limits.store(),
+                    deadline,
+                );
+                let mut store = state.into_store(self.engine.engine());
+                store.set_hostcall_fuel(self.limits.hostcall_fuel());
+                let made = before(deadline, self.instantiate(&mut store)).await;
+                let func = made.map_err(|e| self.call_error(&e))?;
+                Warm::instance(store, func, permit)
+            }
+        };
+        instance.store.data_mut().begin_call(call, wasi, deadline);
+        instance.store.set_epoch_deadline(1);
+        instance
+            .store
+            .set_hostcall_fuel(self.limits.hostcall_fuel());
+        let mut results = convert::result_slots(&self.results);
+        let outcome = before(
+            deadline,
+            instance
+                .func
+                .call_async(&mut instance.store, params, &mut results),
+        )
+        .await;
+        if outcome.is_ok() {
+            warm.put(instance);
+        }
+        self.outcome(outcome.map(|()| results))
     }
 
     /// Starts a call in `cx`: its WASI resolved, a pool slot and an engine instance
@@ -168,9 +217,20 @@ impl Loaded {
     /// while a WASM call up its own chain holds one ([`HoldsInstance`]).
     async fn lease(&self, cx: &CallContext) -> Result<(Lease<()>, OwnedSemaphorePermit)> {
         let slot = self.pool.lease(cx, || async { Ok(()) }).await?;
+        Ok((slot, self.instance_slot(cx).await?))
+    }
+
+    /// One of the engine's instance slots; when none is free, the idle warm instance
+    /// that waited longest is retired first, and only then does the call wait.
+    async fn instance_slot(&self, cx: &CallContext) -> Result<OwnedSemaphorePermit> {
         let instances = self.engine.instances();
         let closed = |_| Error::new(ErrorKind::Unavailable, "wasm engine is shutting down");
-        let instance = match instances.clone().try_acquire_owned() {
+        let mut acquired = instances.clone().try_acquire_owned();
+        while matches!(acquired, Err(TryAcquireError::NoPermits)) && self.engine.warm().evict_one()
+        {
+            acquired = instances.clone().try_acquire_owned();
+        }
+        let instance = match acquired {
             Ok(permit) => permit,
             Err(TryAcquireError::Closed) => return Err(closed(())),
             Err(TryAcquireError::NoPermits) if cx.handle::<HoldsInstance>().is_some() => {
@@ -190,7 +250,7 @@ impl Loaded {
                 .await
                 .map_err(|_| closed(()))?,
         };
-        Ok((slot, instance))
+        Ok(instance)
     }
 
     /// Instantiates the entry in `store` and calls its method with `params`.
@@ -199,13 +259,18 @@ impl Loaded {
         store: &mut Store<StoreState>,
         params: &[Val],
     ) -> wasmtime::Result<Vec<Val>> {
-        let instance = self.pre.instantiate_async(&mut *store).await?;
-        let func = instance.get_func(&mut *store, self.export).ok_or_else(|| {
-            wasmtime::Error::msg(format!("export \"{}\" not found in component", self.method))
-        })?;
+        let func = self.instantiate(store).await?;
         let mut results = convert::result_slots(&self.results);
         func.call_async(&mut *store, params, &mut results).await?;
         Ok(results)
+    }
+
+    /// Instantiates the entry in `store`: its method's function.
+    async fn instantiate(&self, store: &mut Store<StoreState>) -> wasmtime::Result<Func> {
+        let instance = self.pre.instantiate_async(&mut *store).await?;
+        instance.get_func(&mut *store, self.export).ok_or_else(|| {
+            wasmtime::Error::msg(format!("export \"{}\" not found in component", self.method))
+        })
     }
 
     /// The call's value: the lifted first result (nil without one), nil for a guest
@@ -304,7 +369,7 @@ impl Limits {
     }
 
     /// The store limits: memory, failing (trapping) a growth beyond it.
-    fn store(self) -> StoreLimits {
+    pub(crate) fn store(self) -> StoreLimits {
         StoreLimitsBuilder::new()
             .memory_size((self.memory_mb() as usize).saturating_mul(1 << 20))
             .trap_on_grow_failure(true)
@@ -335,5 +400,12 @@ impl Function for WasmFunction {
 impl ProcessFactory for WasmFunction {
     fn run(&self, cx: CallContext, args: Vec<Value>) -> BoxFuture<Result<Value>> {
         Box::pin(self.clone().run(cx, args))
+    }
+
+    /// Each CLI argument parsed by the WIT type of its parameter ([`crate::cli_args`]).
+    fn command_args(&self, args: &[String]) -> Result<Vec<Value>> {
+        let f = &*self.0;
+        crate::cli_args::parse_args(&f.params, args)
+            .map_err(|e| e.context(format!("{} ({})", f.method, f.id)))
     }
 }

@@ -9,15 +9,16 @@
 //!   guest, and then no guest would yield, no deadline fire and no signal be handled.
 //! - Compilation goes through the [compile cache](crate::cache).
 
+use std::fmt;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use tokio::sync::Semaphore;
 use wasmtime::component::Component;
 use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
-use weft_core::{Error, Result};
+use weft_core::{EntryId, Error, Result};
 use weft_registry::BootMode;
 
 use crate::cache::CompileCache;
@@ -38,6 +39,50 @@ pub struct EngineConfig {
     pub max_instances: u32,
     /// Where compiled components are cached (`None`: no cache).
     pub cache_dir: Option<PathBuf>,
+    /// Told about every compile (`None`: nobody listens). The engine knows no terminal:
+    /// the CLI renders these as it sees fit.
+    pub progress: Option<CompileProgress>,
+}
+
+/// One step of compiling an entry's component, as [`CompileProgress`] hears it.
+#[derive(Clone, Copy, Debug)]
+pub enum CompileEvent<'a> {
+    /// The component of `id` is about to be read from the cache or compiled.
+    Started {
+        /// The entry.
+        id: &'a EntryId,
+    },
+    /// The component of `id` is ready (a failed compile sends no event).
+    Finished {
+        /// The entry.
+        id: &'a EntryId,
+        /// Read from the compile cache rather than compiled.
+        cached: bool,
+        /// How long it took.
+        elapsed: Duration,
+    },
+}
+
+/// A listener for compile steps, called on the thread that compiles.
+#[derive(Clone)]
+pub struct CompileProgress(Arc<dyn Fn(CompileEvent<'_>) + Send + Sync>);
+
+impl CompileProgress {
+    /// A listener calling `f` with each event.
+    pub fn new(f: impl Fn(CompileEvent<'_>) + Send + Sync + 'static) -> CompileProgress {
+        CompileProgress(Arc::new(f))
+    }
+
+    /// Tells the listener about `event`.
+    fn report(&self, event: CompileEvent<'_>) {
+        (self.0)(event)
+    }
+}
+
+impl fmt::Debug for CompileProgress {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("CompileProgress(..)")
+    }
 }
 
 /// The engine and what every WASM entry shares.
@@ -46,8 +91,12 @@ pub(crate) struct WasmEngine {
     instances: Arc<Semaphore>,
     max_instances: u32,
     cache: CompileCache,
+    /// Told about every compile.
+    progress: Option<CompileProgress>,
     /// Set when the engine is dropped: the ticker thread ends at its next tick.
     stop_ticker: Arc<AtomicBool>,
+    /// Every entry's idle warm instances, retired when slots run out.
+    warm: crate::warm::WarmPools,
 }
 
 impl WasmEngine {
@@ -66,7 +115,9 @@ impl WasmEngine {
             engine,
             instances: Arc::new(Semaphore::new(n as usize)),
             max_instances: n,
+            progress: config.progress.clone(),
             stop_ticker,
+            warm: Default::default(),
         }))
     }
 
@@ -80,14 +131,34 @@ impl WasmEngine {
         &self.instances
     }
 
+    /// Every entry's warm instances.
+    pub(crate) fn warm(&self) -> &crate::warm::WarmPools {
+        &self.warm
+    }
+
     /// How many instances may be alive at once (`wasm.max_instances`).
     pub(crate) fn max_instances(&self) -> u32 {
         self.max_instances
     }
 
-    /// Compiles a component, through the cache when there is one (a check only reads it).
-    pub(crate) fn compile(&self, bytes: &[u8], mode: BootMode) -> Result<Component> {
-        self.cache.compile(&self.engine, bytes, mode)
+    /// Compiles the component of the entry `id`, through the cache when there is one (a
+    /// check only reads it), telling [`EngineConfig::progress`] when it starts and ends.
+    pub(crate) fn compile(&self, id: &EntryId, bytes: &[u8], mode: BootMode) -> Result<Component> {
+        let Some(progress) = &self.progress else {
+            return self
+                .cache
+                .compile(&self.engine, bytes, mode)
+                .map(|(c, _)| c);
+        };
+        progress.report(CompileEvent::Started { id });
+        let started = Instant::now();
+        let (component, cached) = self.cache.compile(&self.engine, bytes, mode)?;
+        progress.report(CompileEvent::Finished {
+            id,
+            cached,
+            elapsed: started.elapsed(),
+        });
+        Ok(component)
     }
 }
 

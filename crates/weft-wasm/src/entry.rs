@@ -10,7 +10,7 @@ use std::sync::{Arc, Weak};
 
 use serde::Deserialize;
 use weft_core::{BoxFuture, Error, Result};
-use weft_registry::{BootMode, Entry, KindHandler};
+use weft_registry::{BootMode, Entry, KindHandler, Staged};
 use weft_runtime::{Pool, PoolConfig, Runtime};
 
 use crate::call::{Limits, Loaded, Mode, WasmFunction};
@@ -19,6 +19,7 @@ use crate::engine::{EngineConfig, WasmEngine};
 use crate::link;
 use crate::profiles::{self, Grants};
 use crate::signature::Signature;
+use crate::warm::{InstanceMode, Warm};
 use crate::wasi::{Capabilities, WasiConfig, WasiPlan, clean_guest_path};
 
 /// The kind handler for WASM entries. The engine is made with the first WASM entry, so
@@ -78,7 +79,9 @@ impl KindHandler for WasmHandler {
     }
 
     /// Loads the entry; a check compiles it as a run does but writes no cache file.
-    fn apply(&self, entry: Arc<Entry>, mode: BootMode) -> BoxFuture<Result<()>> {
+    /// Published, a changed entry's new component and pool take new calls at once;
+    /// calls in flight finish on the old ones, whose pool is dropped after them.
+    fn stage(&self, entry: Arc<Entry>, mode: BootMode) -> BoxFuture<Result<Staged>> {
         let rt = Runtime::upgrade(&self.rt);
         let caps = self.caps.clone();
         let engine = self.engine();
@@ -94,14 +97,21 @@ impl KindHandler for WasmHandler {
             .await
             .map_err(|e| Error::internal(format!("loading {}: {e}", entry.id)))??;
             let function = WasmFunction(Arc::new(loaded));
-            if entry.kind == "process.wasm" {
-                rt.factories.register(entry.id.clone(), Arc::new(function));
-            } else {
-                rt.pools.register(entry.id.clone(), &function.0.pool);
-                rt.functions.register(entry.id.clone(), Arc::new(function));
-            }
-            Ok(())
+            let id = entry.id.clone();
+            Ok(Staged::new(move || {
+                if entry.kind == "process.wasm" {
+                    rt.publish_factory(id, Arc::new(function))
+                } else {
+                    let pool = function.0.pool.clone();
+                    rt.publish_function(id, Arc::new(function), &pool)
+                }
+            }))
         })
+    }
+
+    fn stage_remove(&self, entry: Arc<Entry>) -> Result<Staged> {
+        let rt = Runtime::upgrade(&self.rt)?;
+        Ok(Staged::new(move || rt.withdraw(entry.id.clone())))
     }
 }
 
@@ -161,7 +171,7 @@ fn load(
             wrap_core(&bytes, &signature).map_err(|e| e.in_field("wit"))?
         }
     };
-    let component = engine.compile(&component_bytes, mode)?;
+    let component = engine.compile(&entry.id, &component_bytes, mode)?;
     let call_mode = call_mode(&config, &entry.kind).map_err(|e| e.in_field("method"))?;
     let method = match call_mode {
         Mode::IncomingHandler => incoming_handler_export(engine.engine(), &component)
@@ -184,6 +194,19 @@ fn load(
         .instantiate_pre(&component)
         .map_err(|e| Error::invalid(format!("failed to link wasm module: {e:#}")))?;
     let pool_kind = config.pool.resolve().map_err(|e| e.in_field("pool"))?;
+    let warm = match InstanceMode::of(&config.pool)? {
+        InstanceMode::Fresh => None,
+        InstanceMode::Warm { .. } if call_mode != Mode::Payload => {
+            return Err(Error::invalid(
+                "warm instances serve payload calls only (not HTTP transports)",
+            )
+            .in_field("pool.instance"));
+        }
+        InstanceMode::Warm {
+            max_invocations,
+            idle_timeout,
+        } => Some(Warm::new(max_invocations, idle_timeout, engine.warm())),
+    };
     Ok(Loaded {
         id: entry.id.clone(),
         method: config.method.clone(),
@@ -195,6 +218,7 @@ fn load(
         limits: config.limits,
         mode: call_mode,
         pool: Pool::new(pool_kind),
+        warm,
         plan,
         caps,
         rt: Arc::downgrade(rt),

@@ -12,9 +12,11 @@
 //! The modules, each using only the ones after its arrow (no cycle):
 //!
 //! ```text
+//! describe   an entry's world, call shapes, pool, limits     → call component profiles signature
 //! entry      kind handler, entry fields and checks, loading  → call component engine link profiles signature wasi
 //! serve      HTTP endpoints: wasi-http transport, incoming-handler → call
-//! call       the call path: leases, store, deadline, result  → convert engine store wasi
+//! call       the call path: leases, store, deadline, result  → cli_args convert engine store wasi
+//! cli_args   a command's CLI arguments, typed by its params  → convert
 //! link       WASI per grants, the funcs host, import stubs   → funcs guards profiles store
 //! funcs      the wippy:runtime/funcs host                    → store
 //! store      per-call store data and the hosts' views        → guards profiles wasi
@@ -34,8 +36,10 @@
 
 mod cache;
 mod call;
+mod cli_args;
 mod component;
 mod convert;
+mod describe;
 mod engine;
 mod entry;
 mod funcs;
@@ -48,8 +52,13 @@ mod serve;
 mod signature;
 mod stdio;
 mod store;
+mod warm;
 mod wasi;
 
-pub use engine::EngineConfig;
+pub use describe::{
+    ExportDescription, FunctionShape, ImportDescription, LimitsDescription, NamedType, ParamShape,
+    WASM_KINDS, WasmDescription, WorldDescription, describe,
+};
+pub use engine::{CompileEvent, CompileProgress, EngineConfig};
 pub use entry::WasmHandler;
 pub use wasi::Capabilities;

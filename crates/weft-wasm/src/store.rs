@@ -54,6 +54,20 @@ impl StoreState {
         }
     }
 
+    /// Re-targets a warm instance's data at a new call: its WASI view, caller and
+    /// deadline. The resource table (handles the guest kept) and the limits stay.
+    pub(crate) fn begin_call(
+        &mut self,
+        call: CallWasi,
+        wasi: Option<WasiCtx>,
+        deadline: Option<Instant>,
+    ) {
+        self.hooks = HttpGuard::new(call.cx.clone(), call.grants.has(Profile::Http));
+        self.call = call;
+        self.wasi = wasi;
+        self.deadline = deadline;
+    }
+
     /// A store holding this data, bounded by its memory limits and interrupted at its
     /// deadline (checked every epoch tick; until then the guest yields every tick).
     pub(crate) fn into_store(self, engine: &Engine) -> Store<StoreState> {

@@ -58,6 +58,7 @@ pub(crate) struct WasiPlan {
 }
 
 /// What one call's guest sees: the plan resolved in the caller's context.
+#[derive(Clone)]
 pub(crate) struct CallWasi {
     /// The entry being called.
     pub entry: EntryId,

@@ -3,6 +3,8 @@
 //! - the same with security on: an actor and a scope of 10 `security.policy` entries,
 //!   one of which allows `funcs.call` [≤ 10 % over the plain round trip];
 //! - a Rust → Lua call through the function registry (the floor of the above);
+//! - 100 user records (name, age, tags, email) passed Lua → Lua and returned, the same
+//!   payload as the WASM records bench [≤ 60 µs];
 //! - boot of an app with 1,000 `function.lua` entries [≤ 1 s to ready], and the same with
 //!   each entry then called once (every call builds its first VM).
 //!
@@ -39,6 +41,24 @@ entries:
           s = s + v
         end
         return s
+      end}
+    method: run
+    modules: [funcs]
+  - name: echo
+    kind: function.lua
+    source: "return {run = function(x) return x end}"
+    method: run
+  # Calls `target` n times with the same arguments.
+  - name: loop_args
+    kind: function.lua
+    source: |
+      return {run = function(target, n, ...)
+        local call = funcs.call
+        for _ = 1, n do
+          local _, err = call(target, ...)
+          if err then error(err) end
+        end
+        return n
       end}
     method: run
     modules: [funcs]
@@ -154,6 +174,35 @@ fn calls(c: &mut Criterion) {
             })
         },
     );
+    let users: Vec<Value> = (0..100)
+        .map(|i| {
+            Value::from_pairs([
+                ("name", Value::str(format!("user{i}"))),
+                ("age", Value::Int(i % 100)),
+                ("tags", Value::array(vec![Value::str("a"), Value::str("b")])),
+                ("email", Value::str(format!("u{i}@example.com"))),
+            ])
+        })
+        .collect();
+    let users = Value::array(users);
+    group.bench_function("funcs.call lua->lua list of 100 records in and out", |b| {
+        b.iter_custom(|iters| {
+            let args = vec![
+                Value::str("bench:echo"),
+                Value::Int(iters as i64),
+                users.clone(),
+            ];
+            rt.block_on(async {
+                let start = Instant::now();
+                runtime
+                    .functions
+                    .call(&cx, "bench:loop_args", args)
+                    .await
+                    .unwrap();
+                start.elapsed()
+            })
+        })
+    });
     group.bench_function("rust->lua call through the registry", |b| {
         b.iter(|| {
             rt.block_on(runtime.functions.call(

@@ -1,7 +1,10 @@
 //! WebAssembly benchmarks, side by side in one run (issue targets in brackets):
-//! - floor: the same component function called from Rust on a reused instance;
-//! - `funcs.call` Lua → WASM `add(s32, s32)`, fresh instance per call [median ≤ 10 µs];
-//! - `funcs.call` Lua → WASM with a list of 100 records in and out;
+//! - floor: the same component function called from Rust on a reused instance (`add`,
+//!   and `echo-users` of 100 records with the values built once);
+//! - `funcs.call` Lua → WASM `add(s32, s32)`, fresh instance per call [≤ 8 µs] and warm
+//!   (`pool.instance: warm`) [≤ 1.5 µs]; the same from Rust through the registry;
+//! - `funcs.call` Lua → WASM with a list of 100 records in and out, fresh and warm
+//!   [≤ 100 µs, within 5× the floor];
 //! - concurrent calls on 2 cores for each pool type (calls/s);
 //! - boot of an app with 20 components: cold (compile) vs warm (cache) [warm ≤ 5 % of cold].
 //!
@@ -43,6 +46,16 @@ fn index() -> String {
         )
     };
     s.push_str(&entry("add", "add", ""));
+    s.push_str(&entry(
+        "add_warm",
+        "add",
+        ", pool: {type: inline, instance: warm}",
+    ));
+    s.push_str(&entry(
+        "users_warm",
+        "echo-users",
+        ", pool: {type: inline, instance: warm}",
+    ));
     s.push_str(&entry("users", "echo-users", ""));
     // A lean module: the same add as a WAT core module (no WASI imports, one memory page).
     s.push_str(
@@ -147,6 +160,36 @@ fn calls(c: &mut Criterion) {
                     .unwrap();
             })
         });
+        // The records floor: echo-users on a reused instance, values built once.
+        let echo = instance.get_func(&mut store, "echo-users").unwrap();
+        let users = Val::List(
+            (0..100)
+                .map(|i| {
+                    Val::Record(vec![
+                        ("name".into(), Val::String(format!("user{i}"))),
+                        ("age".into(), Val::U8((i % 100) as u8)),
+                        (
+                            "tags".into(),
+                            Val::List(vec![Val::String("a".into()), Val::String("b".into())]),
+                        ),
+                        (
+                            "email".into(),
+                            Val::Option(Some(Box::new(Val::String(format!("u{i}@example.com"))))),
+                        ),
+                    ])
+                })
+                .collect(),
+        );
+        let args = [users];
+        let mut echoed = [Val::Bool(false)];
+        group.bench_function(
+            "floor: echo-users of 100 records on a reused instance (Rust)",
+            |b| {
+                b.iter(|| {
+                    echo.call(&mut store, &args, &mut echoed).unwrap();
+                })
+            },
+        );
     }
 
     let lua_loop = |target: &'static str, args: Vec<Value>| {
@@ -167,6 +210,25 @@ fn calls(c: &mut Criterion) {
     group.bench_function("funcs.call lua->wasm add(s32, s32), fresh instance", |b| {
         b.iter_custom(&mut add)
     });
+    let mut add_warm = lua_loop("b:add_warm", vec![Value::Int(2), Value::Int(40)]);
+    group.bench_function("funcs.call lua->wasm add(s32, s32), warm instance", |b| {
+        b.iter_custom(&mut add_warm)
+    });
+    for (name, id) in [("fresh", "b:add"), ("warm", "b:add_warm")] {
+        group.bench_function(
+            format!("rust->wasm add(s32, s32) through the registry, {name} instance"),
+            |b| {
+                b.iter(|| {
+                    tokio_rt
+                        .block_on(
+                            app.functions
+                                .call(&cx, id, vec![Value::Int(2), Value::Int(40)]),
+                        )
+                        .unwrap()
+                })
+            },
+        );
+    }
     let users: Vec<Value> = (0..100)
         .map(|i| {
             Value::from_pairs([
@@ -177,10 +239,16 @@ fn calls(c: &mut Criterion) {
             ])
         })
         .collect();
-    let mut records = lua_loop("b:users", vec![Value::array(users)]);
+    let users = Value::array(users);
+    let mut records = lua_loop("b:users", vec![users.clone()]);
     group.bench_function("funcs.call lua->wasm list of 100 records in and out", |b| {
         b.iter_custom(&mut records)
     });
+    let mut records_warm = lua_loop("b:users_warm", vec![users]);
+    group.bench_function(
+        "funcs.call lua->wasm list of 100 records in and out, warm instance",
+        |b| b.iter_custom(&mut records_warm),
+    );
     let mut add_wat = lua_loop("b:add_wat", vec![Value::Int(2), Value::Int(40)]);
     group.bench_function(
         "funcs.call lua->wasm add(s32, s32), WAT core module, fresh instance",

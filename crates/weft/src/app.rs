@@ -22,7 +22,13 @@ pub async fn main(cli: Cli) -> i32 {
     };
     let overrides = match &cli.command {
         Command::Run(run) => run.overrides.clone(),
-        Command::Check => Vec::new(),
+        Command::Test(test) => test.overrides.clone(),
+        Command::Check(_)
+        | Command::Inspect(_)
+        | Command::Init(_)
+        | Command::Hash(_)
+        | Command::Schema
+        | Command::Completions { .. } => Vec::new(),
     };
     let opts = LoadOptions {
         root,
@@ -30,27 +36,54 @@ pub async fn main(cli: Cli) -> i32 {
         overrides,
     };
     match &cli.command {
-        Command::Check => check(&opts, cli.skip_unknown_kinds).await,
+        Command::Check(args) if args.fix_hashes => {
+            // A JSON report owns stdout: what the fix changed goes to stderr then.
+            let to_stderr = args.format == crate::check::Format::Json;
+            match crate::hash::run(&opts, &[], to_stderr) {
+                0 => crate::check::run(&opts, cli.skip_unknown_kinds, args.format).await,
+                code => code,
+            }
+        }
+        Command::Check(args) => crate::check::run(&opts, cli.skip_unknown_kinds, args.format).await,
+        Command::Init(args) => {
+            crate::init::run(&init_target(&cli, args), args.template, args.force)
+        }
+        Command::Hash(args) => crate::hash::run(&opts, &args.entries, false),
+        Command::Schema => crate::schema::print(),
+        Command::Completions { shell } => crate::help::completions(*shell),
         Command::Run(run) if run.command.first().map(String::as_str) == Some("list") => list(&opts),
+        Command::Run(run) if run.command.get(1).map(String::as_str) == Some("--help") => {
+            match boot(&opts, cli.skip_unknown_kinds, BootMode::Check).await {
+                Ok(booted) => crate::inspect::command_help(&booted, &run.command[0]),
+                Err(code) => code,
+            }
+        }
+        Command::Inspect(args) => {
+            match boot(&opts, cli.skip_unknown_kinds, BootMode::Check).await {
+                Ok(booted) => crate::inspect::run(&booted, &args.entry, args.format),
+                Err(code) => code,
+            }
+        }
         Command::Run(run) => run_app(&opts, run, cli.skip_unknown_kinds).await,
+        Command::Test(test) => match start(&opts, cli.skip_unknown_kinds, BootMode::Run).await {
+            Ok(rt) => crate::testing::run(&rt, test).await,
+            Err(code) => code,
+        },
     }
 }
 
-/// `weft check`: load, validate and compile every entry; run no app code and write
-/// nothing ([`BootMode::Check`]).
-async fn check(opts: &LoadOptions, skip_unknown_kinds: bool) -> i32 {
-    match start(opts, skip_unknown_kinds, BootMode::Check).await {
-        Ok(rt) => {
-            println!(
-                "ok: {} entries, {} functions, {} commands",
-                rt.registry.len(),
-                rt.functions.ids().len(),
-                weft_runtime::commands(&rt.registry).len()
-            );
-            0
-        }
-        Err(code) => code,
+/// Where `weft init` writes: `[dir]` under `-C` (each defaulting to the current folder).
+fn init_target(cli: &Cli, args: &crate::InitArgs) -> crate::init::Target {
+    let shown = match (&cli.dir, &args.folder) {
+        (Some(base), Some(dir)) => Some(base.join(dir)),
+        (Some(dir), None) | (None, Some(dir)) => Some(dir.clone()),
+        (None, None) => None,
     }
+    .filter(|dir| dir.as_os_str() != ".");
+    let dir = shown
+        .clone()
+        .unwrap_or_else(|| std::path::PathBuf::from("."));
+    crate::init::Target { dir, shown }
 }
 
 /// `weft run list`: the app's commands (loaded, not booted).
@@ -86,8 +119,12 @@ fn list(opts: &LoadOptions) -> i32 {
 /// `weft run [command args…]`.
 async fn run_app(opts: &LoadOptions, run: &RunArgs, skip_unknown_kinds: bool) -> i32 {
     let Some((name, args)) = run.command.split_first() else {
-        return serve(opts, skip_unknown_kinds).await;
+        return serve(opts, skip_unknown_kinds, run.watch).await;
     };
+    if run.watch {
+        diag::error("--watch runs the app's services; it takes no command");
+        return 2;
+    }
     let rt = match start(opts, skip_unknown_kinds, BootMode::Run).await {
         Ok(rt) => rt,
         Err(code) => return code,
@@ -103,14 +140,25 @@ async fn run_app(opts: &LoadOptions, run: &RunArgs, skip_unknown_kinds: bool) ->
 }
 
 /// `weft run` without a command: boot, start the `auto_start` services, run until SIGINT
-/// or SIGTERM, then stop the services within `shutdown.timeout`. A second signal during
-/// the shutdown exits with 1 at once.
-async fn serve(opts: &LoadOptions, skip_unknown_kinds: bool) -> i32 {
+/// or SIGTERM (applying file changes meanwhile with `--watch`), then stop the services
+/// within `shutdown.timeout`. A second signal during the shutdown exits with 1 at once.
+async fn serve(opts: &LoadOptions, skip_unknown_kinds: bool, watch: bool) -> i32 {
     // Listen before booting so that an early signal is not fatal.
     let mut signals = match Signals::new() {
         Ok(signals) => signals,
         Err(e) => {
             diag::error(format_args!("cannot listen for signals: {e}"));
+            return 1;
+        }
+    };
+    // Watching before booting, so that no change made during the boot is missed.
+    let watch = match watch
+        .then(|| crate::watch::Watch::start(&opts.root))
+        .transpose()
+    {
+        Ok(watch) => watch,
+        Err(e) => {
+            diag::error(format_args!("cannot watch {}: {e}", opts.root.display()));
             return 1;
         }
     };
@@ -135,7 +183,16 @@ async fn serve(opts: &LoadOptions, skip_unknown_kinds: bool) -> i32 {
         Ok(started) => {
             tracing::info!("{started} services started");
             tracing::info!("app running; press Ctrl-C to stop");
-            let signal = signals.next().await;
+            let watching = async {
+                match watch {
+                    Some(watch) => watch.run(rt.clone(), opts.clone()).await,
+                    None => std::future::pending().await,
+                }
+            };
+            let signal = tokio::select! {
+                signal = signals.next() => signal,
+                () = watching => signals.next().await,
+            };
             tracing::info!("{signal}: shutting down (timeout {timeout:?})");
             0
         }
@@ -239,9 +296,10 @@ async fn boot(
         skip_unknown_kinds,
         mode,
     };
-    let booted = weft::boot_app(opts, &boot_opts)
-        .await
-        .map_err(|e| diag::report(&e))?;
+    let progress = crate::progress::BootProgress::start();
+    let booted = weft::boot_app_with(opts, &boot_opts, progress.hook()).await;
+    progress.finish();
+    let booted = booted.map_err(|e| diag::report(&e))?;
     for warning in &booted.warnings {
         tracing::warn!("{warning}");
     }

@@ -35,6 +35,19 @@ pub(crate) fn report(errors: &LoadErrors) -> i32 {
     1
 }
 
+/// Prints why a reload of `weft run --watch` was not applied, every problem on its own
+/// line, and that `version` keeps running.
+pub(crate) fn rejected(what: &str, version: u64, errors: &LoadErrors) {
+    let n = errors.len();
+    eprintln!(
+        "watch: {what} ({n} problem{}); version {version} keeps running:",
+        if n == 1 { "" } else { "s" }
+    );
+    for e in errors.iter() {
+        eprintln!("  {}", indented(&e.to_string(), "    "));
+    }
+}
+
 /// Prints `error: <e>`, its further lines indented under it.
 pub(crate) fn error(e: impl fmt::Display) {
     eprintln!("error: {}", indented(&e.to_string(), "  "));
@@ -48,6 +61,25 @@ pub(crate) fn command_error(text: &str) -> String {
 /// `text` escaped for one line (a command's name or description, a log field).
 pub(crate) fn one_line(text: &str) -> Cow<'_, str> {
     escape(text, Newlines::Escape)
+}
+
+/// JSON text made as safe: every character that can drive a terminal (they only occur
+/// inside JSON strings; serde_json leaves DEL, C1 and the bidirectional controls raw) as
+/// a JSON `\uXXXX` escape, so the text stays valid JSON.
+pub(crate) fn json(text: &str) -> Cow<'_, str> {
+    if !text.chars().any(|c| is_unsafe(c) && c != '\n') {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 16);
+    for c in text.chars() {
+        if is_unsafe(c) && c != '\n' {
+            // Every unsafe character is in the Basic Multilingual Plane: one escape.
+            let _ = write!(out, "\\u{:04x}", u32::from(c));
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
 }
 
 /// `text` escaped, each line after the first starting with `indent`.

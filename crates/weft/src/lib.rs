@@ -14,7 +14,7 @@ use weft_registry::{BootOptions, KindHandler, LoadErrors, LoadOptions, boot, loa
 use weft_runtime::{HostHandler, Runtime, ServiceHandler};
 use weft_security::PolicyHandler;
 use weft_store::{StoreHandler, StoreRegistry};
-use weft_wasm::{EngineConfig, WasmHandler};
+use weft_wasm::{CompileProgress, EngineConfig, WasmHandler};
 
 /// A booted app: its runtime, its capabilities and the warnings of its load.
 pub struct Booted {
@@ -46,17 +46,21 @@ struct Capabilities {
 /// Loads the app of `opts` and registers every entry with its engine; `boot_opts.mode`
 /// says whether to run the app next or only to check it (no app code, no writes).
 pub async fn boot_app(opts: &LoadOptions, boot_opts: &BootOptions) -> Result<Booted, LoadErrors> {
+    boot_app_with(opts, boot_opts, None).await
+}
+
+/// [`boot_app`], telling `progress` about every WASM component compiled (the CLI's
+/// progress line; later compiles of a live change too).
+pub async fn boot_app_with(
+    opts: &LoadOptions,
+    boot_opts: &BootOptions,
+    progress: Option<CompileProgress>,
+) -> Result<Booted, LoadErrors> {
     let app = load_app(opts)?;
     let runtime = Runtime::new(app.root.clone(), app.config.clone());
-    let caps = Capabilities {
-        env: Arc::new(EnvRegistry::new(app.root.clone())),
-        fs: Arc::new(FsRegistry::new(app.root.clone())),
-        http: Arc::new(weft_http::HttpClient::new()),
-        store: Arc::new(StoreRegistry::new(runtime.policies.clone())),
-    };
+    let caps = Capabilities::new(&runtime);
     let servers = weft_http::HttpServers::new(&runtime, caps.fs.clone(), caps.store.clone());
-    let mut handlers = handlers(&runtime, &caps);
-    handlers.push(Arc::new(weft_http::HttpHandler::new(&servers)));
+    let handlers = all_handlers(&runtime, &caps, &servers, progress);
     let report = boot(&app, &runtime.registry, &handlers, boot_opts).await?;
     let mut warnings = app.warnings;
     warnings.extend(report.warnings);
@@ -70,9 +74,54 @@ pub async fn boot_app(opts: &LoadOptions, boot_opts: &BootOptions) -> Result<Boo
     })
 }
 
+/// Every entry kind weft knows: those of every kind handler [`boot_app`] registers, and
+/// the internal kinds loaded as data. A kind here needs a branch in `weft schema`.
+pub fn known_kinds() -> Vec<&'static str> {
+    let runtime = Runtime::new(std::env::temp_dir(), weft_registry::Config::default());
+    let caps = Capabilities::new(&runtime);
+    let servers = weft_http::HttpServers::new(&runtime, caps.fs.clone(), caps.store.clone());
+    let mut kinds: Vec<&'static str> = all_handlers(&runtime, &caps, &servers, None)
+        .iter()
+        .flat_map(|h| h.kinds().iter().copied())
+        .chain(weft_registry::INTERNAL_KINDS)
+        .collect();
+    kinds.sort_unstable();
+    kinds.dedup();
+    kinds
+}
+
+impl Capabilities {
+    /// The capabilities of an app booting into `runtime`.
+    fn new(runtime: &Arc<Runtime>) -> Capabilities {
+        Capabilities {
+            env: Arc::new(EnvRegistry::new(runtime.root.clone())),
+            fs: Arc::new(FsRegistry::new(runtime.root.clone())),
+            http: Arc::new(weft_http::HttpClient::new()),
+            store: Arc::new(StoreRegistry::new(runtime.policies.clone())),
+        }
+    }
+}
+
+/// Every kind handler of an app: the engines' and capabilities' ([`handlers`]) and
+/// HTTP's, filling `servers`.
+fn all_handlers(
+    rt: &Arc<Runtime>,
+    caps: &Capabilities,
+    servers: &Arc<weft_http::HttpServers>,
+    progress: Option<CompileProgress>,
+) -> Vec<Arc<dyn KindHandler>> {
+    let mut handlers = handlers(rt, caps, progress);
+    handlers.push(Arc::new(weft_http::HttpHandler::new(servers)));
+    handlers
+}
+
 /// The kind handlers: each is given what it fills (the runtime, or a capability's
 /// state) and, for engines, the capabilities they serve to their code.
-fn handlers(rt: &Arc<Runtime>, caps: &Capabilities) -> Vec<Arc<dyn KindHandler>> {
+fn handlers(
+    rt: &Arc<Runtime>,
+    caps: &Capabilities,
+    progress: Option<CompileProgress>,
+) -> Vec<Arc<dyn KindHandler>> {
     let lua = weft_lua::Capabilities {
         env: caps.env.clone(),
         fs: caps.fs.clone(),
@@ -85,7 +134,7 @@ fn handlers(rt: &Arc<Runtime>, caps: &Capabilities) -> Vec<Arc<dyn KindHandler>>
     };
     vec![
         Arc::new(LuaEngine::new(rt, lua)),
-        Arc::new(WasmHandler::new(rt, wasm, wasm_config(rt))),
+        Arc::new(WasmHandler::new(rt, wasm, wasm_config(rt, progress))),
         Arc::new(HostHandler),
         Arc::new(ServiceHandler::new(rt)),
         Arc::new(FsHandler::new(&caps.fs)),
@@ -97,8 +146,8 @@ fn handlers(rt: &Arc<Runtime>, caps: &Capabilities) -> Vec<Arc<dyn KindHandler>>
 
 /// The WASM engine settings: `wasm.max_instances` (default 256) and `wasm.cache_dir`
 /// (relative to the app root; `""` turns the cache off; default: the user's cache
-/// directory, never the app's, see [`user_cache_dir`]).
-fn wasm_config(rt: &Runtime) -> EngineConfig {
+/// directory, never the app's, see [`user_cache_dir`]); `progress` hears every compile.
+fn wasm_config(rt: &Runtime, progress: Option<CompileProgress>) -> EngineConfig {
     let max_instances = rt
         .config
         .get("wasm.max_instances")
@@ -117,6 +166,7 @@ fn wasm_config(rt: &Runtime) -> EngineConfig {
     EngineConfig {
         max_instances,
         cache_dir,
+        progress,
     }
 }
 

@@ -243,8 +243,20 @@ fn wasm_commands_app() -> tempfile::TempDir {
         )
     };
     let cli = "    imports: [wasi:cli]\n";
+    // Commands whose arguments are typed by the WIT of their method.
+    let typed: String = [
+        ("code", "echo-u8"),
+        ("flip", "not-bool"),
+        ("color-name", "color-name"),
+        ("describe-user", "describe-user"),
+        ("rect-area", "rect-area"),
+        ("join", "join-strings"),
+    ]
+    .iter()
+    .map(|(name, method)| command(name, "types", method, ""))
+    .collect();
     let index = format!(
-        "version: \"1.0\"\nnamespace: t\nentries:\n  - {{name: terminal, kind: terminal.host}}\n  - {{name: processes, kind: process.host}}\n  - {{name: guests, kind: fs.directory, directory: {}}}\n{}{}{}{}{}{}{}",
+        "version: \"1.0\"\nnamespace: t\nentries:\n  - {{name: terminal, kind: terminal.host}}\n  - {{name: processes, kind: process.host}}\n  - {{name: guests, kind: fs.directory, directory: {}}}\n{typed}{}{}{}{}{}{}{}",
         dist.display(),
         command("upper", "types", "to-upper", ""),
         command("negate", "types", "neg-s32", ""),
@@ -252,7 +264,7 @@ fn wasm_commands_app() -> tempfile::TempDir {
         command("warn", "wasi-user", "eprint-line", cli),
         command("exit_with", "funcs-user", "exit-with", cli),
         "  - name: exit\n    kind: process.lua\n    meta: {command: {name: exit}}\n    method: main\n    source: |\n      return {main = function(code)\n        local v, err = process.exec('t:exit_with', 't:processes', tonumber(code))\n        if err then return nil, err end\n        return v\n      end}\n",
-        "  - name: fail_with\n    kind: process.lua\n    meta: {command: {name: fail-with}}\n    method: main\n    source: |\n      return {main = function(code)\n        return nil, errors.new({message = 'failing with ' .. code, details = {exit_code = tonumber(code)}})\n      end}\n",
+        "  - name: fail_with\n    kind: process.lua\n    meta: {command: {name: fail-with, short: \"Fail with an exit code\"}}\n    method: main\n    source: |\n      return {main = function(code)\n        return nil, errors.new({message = 'failing with ' .. code, details = {exit_code = tonumber(code)}})\n      end}\n",
     );
     app(&[
         (".wippy.yaml", "version: \"1.0\"\n"),
@@ -261,25 +273,144 @@ fn wasm_commands_app() -> tempfile::TempDir {
 }
 
 #[test]
-fn wasm_process_command_takes_cli_args_as_string_parameters() {
+fn wasm_process_command_args_are_typed_by_their_parameters() {
     let dir = wasm_commands_app();
     let out = weft(dir.path(), &["run", "upper", "hello"]);
     assert_eq!(out.status.code(), Some(0), "stderr: {}", text(&out.stderr));
     assert_eq!(text(&out.stdout), "HELLO\n");
     assert_eq!(text(&out.stderr), "");
-    // Every CLI arg is one parameter...
+    // Every CLI arg is one parameter, the count named with the parameters...
     let out = weft(dir.path(), &["run", "upper", "a", "b"]);
     assert_eq!(out.status.code(), Some(1));
-    assert!(
-        text(&out.stderr).contains("expected 1 argument, got 2"),
-        "{}",
+    assert_eq!(
+        text(&out.stderr),
+        "to-upper (t:upper): expected 1 argument (s: string), got 2\n"
+    );
+    // ...parsed by its parameter's type: an s32 takes "5" (the result -5 exits 251).
+    let out = weft(dir.path(), &["run", "negate", "5"]);
+    assert_eq!(
+        out.status.code(),
+        Some(251),
+        "stderr: {}",
         text(&out.stderr)
     );
-    // ...and a string: a numeric parameter does not take it.
-    let out = weft(dir.path(), &["run", "negate", "5"]);
+    let out = weft(dir.path(), &["run", "negate", "abc"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        text(&out.stderr),
+        "neg-s32 (t:negate): argument 1 (x: s32): \"abc\" is not an s32\n"
+    );
+}
+
+#[test]
+fn typed_cli_arguments_take_numbers_bools_enums_records_and_lists() {
+    let dir = wasm_commands_app();
+    let run = |args: &[&str]| {
+        let mut all = vec!["run"];
+        all.extend_from_slice(args);
+        weft(dir.path(), &all)
+    };
+    // A u8 (issue 16: `quit 3`), its range, and text that is no number.
+    assert_eq!(run(&["code", "3"]).status.code(), Some(3));
+    for (arg, why) in [
+        ("300", "\"300\" is not a u8 (0 to 255)"),
+        ("abc", "\"abc\" is not a u8"),
+    ] {
+        let out = run(&["code", arg]);
+        assert_eq!(out.status.code(), Some(1));
+        assert_eq!(
+            text(&out.stderr),
+            format!("echo-u8 (t:code): argument 1 (x: u8): {why}\n")
+        );
+        assert_eq!(text(&out.stdout), "");
+    }
+    // A bool: true/false (not-bool's result decides the exit code).
+    assert_eq!(run(&["flip", "false"]).status.code(), Some(0));
+    assert_eq!(run(&["flip", "true"]).status.code(), Some(1));
+    let out = run(&["flip", "yes"]);
+    assert_eq!(
+        text(&out.stderr),
+        "not-bool (t:flip): argument 1 (b: bool): \"yes\" is not a bool (true or false)\n"
+    );
+    // An enum by its case name.
+    let out = run(&["color-name", "green"]);
+    assert_eq!(out.status.code(), Some(0), "stderr: {}", text(&out.stderr));
+    assert_eq!(text(&out.stdout), "green\n");
+    let out = run(&["color-name", "mauve"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        text(&out.stderr),
+        "color-name (t:color-name): argument 1 (c: enum { red, green, blue }): \"mauve\" is not one of red, green, blue\n"
+    );
+    // Records (WAVE): a list and an absent option inside; nested records.
+    let out = run(&[
+        "describe-user",
+        r#"{name: "ann", age: 30, tags: ["a", "b"]}"#,
+    ]);
+    assert_eq!(out.status.code(), Some(0), "stderr: {}", text(&out.stderr));
+    assert_eq!(text(&out.stdout), "ann (30) [a, b] no email\n");
+    let out = run(&[
+        "rect-area",
+        "{top-left: {x: 0, y: 0}, bottom-right: {x: 2, y: 3}}",
+    ]);
+    assert_eq!(out.status.code(), Some(6), "stderr: {}", text(&out.stderr));
+    let out = run(&["rect-area", "{top-left: {x: 0, y: 0}}"]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.starts_with(
+            "rect-area (t:rect-area): argument 1 (r: record { top-left: record { x: s32, y: s32 }, bottom-right: record { x: s32, y: s32 } }): \"{top-left: {x: 0, y: 0}}\" is not a WAVE record value (e.g. {top-left: {x: 0, y: 0}, bottom-right: {x: 0, y: 0}}): "
+        ),
+        "{stderr}"
+    );
+    // A list (WAVE) and a plain string; a wrong count names the parameters.
+    let out = run(&["join", r#"["a", "b c"]"#, "-"]);
+    assert_eq!(out.status.code(), Some(0), "stderr: {}", text(&out.stderr));
+    assert_eq!(text(&out.stdout), "a-b c\n");
+    let out = run(&["join", "a"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        text(&out.stderr),
+        "join-strings (t:join): expected 2 arguments (l: list<string>, sep: string), got 1\n"
+    );
+    // A guest's exit status through a typed u32 (it exited 0 here).
+    let out = run(&["exit_with", "0"]);
+    assert_eq!(out.status.code(), Some(0), "stderr: {}", text(&out.stderr));
+}
+
+#[test]
+fn run_command_help_lists_the_parameters_with_their_wit_types() {
+    let dir = wasm_commands_app();
+    let out = weft(dir.path(), &["run", "rect-area", "--help"]);
+    assert_eq!(out.status.code(), Some(0), "stderr: {}", text(&out.stderr));
+    let help = text(&out.stdout);
+    for needle in [
+        "Usage: weft run rect-area <r>\n",
+        "t:rect-area (process.wasm, method rect-area)",
+        "Arguments:\n  r: rect  e.g. '{top-left: {x: 0, y: 0}, bottom-right: {x: 0, y: 0}}'\n",
+        "Result: s64",
+        "Types:\n  record point { x: s32, y: s32 }\n  record rect { top-left: point, bottom-right: point }\n",
+    ] {
+        assert!(help.contains(needle), "missing {needle:?} in:\n{help}");
+    }
+    let help = text(&weft(dir.path(), &["run", "join", "--help"]).stdout);
+    assert!(
+        help.contains("Usage: weft run join <l> <sep>\n")
+            && help.contains("  l: list<string>  e.g. '[\"text\"]'\n")
+            && help.contains("  sep: string      e.g. text\n"),
+        "{help}"
+    );
+    // A Lua command: its description; its arguments are strings.
+    let out = weft(dir.path(), &["run", "fail-with", "--help"]);
+    assert_eq!(out.status.code(), Some(0), "stderr: {}", text(&out.stderr));
+    assert_eq!(
+        text(&out.stdout),
+        "Usage: weft run fail-with [args…]\n\nFail with an exit code\n\nt:fail_with (process.lua, method main): its arguments reach it as strings.\n"
+    );
+    let out = weft(dir.path(), &["run", "nope", "--help"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(
-        text(&out.stderr).contains("expected integer, got string"),
+        text(&out.stderr).contains("command \"nope\" not found"),
         "{}",
         text(&out.stderr)
     );
@@ -291,7 +422,7 @@ fn wasm_process_command_without_args_fails_with_a_count_mismatch() {
     let out = weft(dir.path(), &["run", "upper"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(
-        text(&out.stderr).contains("expected 1 argument, got 0"),
+        text(&out.stderr).contains("expected 1 argument (s: string), got 0"),
         "{}",
         text(&out.stderr)
     );
@@ -313,8 +444,8 @@ fn wasm_guest_stdio_reaches_the_terminal() {
 #[test]
 fn wasm_guest_exit_status_becomes_the_exit_code() {
     let dir = wasm_commands_app();
-    // CLI args are strings and exit-with takes a u32: the Lua command `exit` runs the
-    // process.wasm with a number and returns its error.
+    // The Lua command `exit` runs the process.wasm (exit-with takes a u32) with a
+    // number and returns its error.
     let out = weft(dir.path(), &["run", "exit", "0"]);
     assert_eq!(out.status.code(), Some(0), "stderr: {}", text(&out.stderr));
     assert_eq!(

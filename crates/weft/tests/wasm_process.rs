@@ -417,7 +417,8 @@ async fn a_command_gets_the_terminal_args_and_stdio() {
     assert_eq!(code, 1);
     assert_eq!(out.text(), "");
     assert!(
-        err.text().contains("expected 1 argument, got 0"),
+        err.text()
+            .contains("expected 1 argument (s: string), got 0"),
         "{}",
         err.text()
     );

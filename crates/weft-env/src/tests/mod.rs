@@ -8,7 +8,7 @@ use weft_core::{CallContext, EntryId, ErrorKind, Result};
 use weft_registry::{BootMode, Entry};
 
 use crate::EnvHandler;
-use crate::handler::{KINDS, register};
+use crate::handler::KINDS;
 use crate::registry::EnvRegistry;
 use crate::storage::EnvStorage;
 use crate::storage::FileStorage;
@@ -34,17 +34,29 @@ fn entry(id: &str, kind: &str, data: &str) -> Entry {
     e
 }
 
-fn apply(rt: &EnvRegistry, id: &str, kind: &str, data: &str) -> Result<()> {
+/// Stages and publishes `entry` through the handler, as boot does (the env handler's
+/// stage never waits, so one poll finishes it).
+fn register(rt: &Arc<EnvRegistry>, entry: &Entry, mode: BootMode) -> Result<()> {
+    let applied = EnvHandler::new(rt).apply(Arc::new(entry.clone()), mode);
+    let mut applied = std::pin::pin!(applied);
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    match applied.as_mut().poll(&mut cx) {
+        std::task::Poll::Ready(result) => result,
+        std::task::Poll::Pending => panic!("the env handler waited"),
+    }
+}
+
+fn apply(rt: &Arc<EnvRegistry>, id: &str, kind: &str, data: &str) -> Result<()> {
     register(rt, &entry(id, kind, data), BootMode::Run)
 }
 
-fn ok(rt: &EnvRegistry, id: &str, kind: &str, data: &str) {
+fn ok(rt: &Arc<EnvRegistry>, id: &str, kind: &str, data: &str) {
     if let Err(e) = apply(rt, id, kind, data) {
         panic!("{id}: {e}");
     }
 }
 
-fn field_error(rt: &EnvRegistry, kind: &str, data: &str) -> (ErrorKind, String) {
+fn field_error(rt: &Arc<EnvRegistry>, kind: &str, data: &str) -> (ErrorKind, String) {
     let e = apply(rt, "t:x", kind, data).expect_err("must be rejected");
     (e.kind(), e.to_string())
 }

@@ -35,7 +35,8 @@ pub fn module(lua: &Lua) -> mlua::Result<Table> {
     t.set(
         "eval",
         lua.create_function(|lua, (expression, env): (LuaValue, LuaValue)| {
-            let result = cached(&expression, "expr.eval").and_then(|p| run(&p, &env, "expr.eval"));
+            let result =
+                cached(&expression, "expr.eval").and_then(|p| run(lua, &p, &env, "expr.eval"));
             returned(lua, result)
         })?,
     )?;
@@ -61,16 +62,16 @@ struct Program(Arc<Compiled>);
 impl UserData for Program {
     fn add_methods<M: UserDataMethods<Self>>(m: &mut M) {
         m.add_method("run", |lua, this, env: LuaValue| {
-            returned(lua, run(&this.0, &env, "program:run"))
+            returned(lua, run(lua, &this.0, &env, "program:run"))
         });
     }
 }
 
 /// Runs `program` with the variables of the Lua table `env` (nil: none).
-fn run(program: &Compiled, env: &LuaValue, func: &str) -> Result<Value, Error> {
+fn run(lua: &Lua, program: &Compiled, env: &LuaValue, func: &str) -> Result<Value, Error> {
     let env = match env {
         LuaValue::Nil => Map::new(),
-        LuaValue::Table(_) => match convert::to_value(env) {
+        LuaValue::Table(_) => match convert::to_value(lua, env) {
             Ok(Value::Map(m)) => Arc::unwrap_or_clone(m),
             Ok(_) => {
                 return Err(Error::invalid(format!(

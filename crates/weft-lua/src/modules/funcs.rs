@@ -105,7 +105,7 @@ impl UserData for Executor {
             }
             let mut next = this.clone();
             let values =
-                convert::to_value(&LuaValue::Table(values)).map_err(mlua::Error::external)?;
+                convert::to_value(lua, &LuaValue::Table(values)).map_err(mlua::Error::external)?;
             if let Some(map) = values.as_map() {
                 next.values
                     .extend(map.iter().map(|(k, v)| (k.clone(), v.clone())));
@@ -234,7 +234,7 @@ async fn call(
     target: LuaValue,
     args: MultiValue,
 ) -> mlua::Result<(LuaValue, LuaValue)> {
-    let (target, args) = match prepare(target, &args) {
+    let (target, args) = match prepare(lua, target, &args) {
         Ok(prepared) => prepared,
         Err(e) => return errors::fail(lua, e),
     };
@@ -257,7 +257,7 @@ fn start(
     target: LuaValue,
     args: MultiValue,
 ) -> mlua::Result<(LuaValue, LuaValue)> {
-    let (target, args) = match prepare(target, &args) {
+    let (target, args) = match prepare(lua, target, &args) {
         Ok(prepared) => prepared,
         Err(e) => return errors::fail(lua, e),
     };
@@ -294,7 +294,7 @@ fn start(
 }
 
 /// Validates the target type and copies the arguments out of the VM.
-fn prepare(target: LuaValue, args: &MultiValue) -> Result<(String, Vec<Value>)> {
+fn prepare(lua: &Lua, target: LuaValue, args: &MultiValue) -> Result<(String, Vec<Value>)> {
     let target = match target {
         LuaValue::String(s) => s.to_string_lossy(),
         LuaValue::Nil => String::new(),
@@ -308,7 +308,9 @@ fn prepare(target: LuaValue, args: &MultiValue) -> Result<(String, Vec<Value>)> 
     let args = args
         .iter()
         .enumerate()
-        .map(|(i, a)| convert::to_value(a).map_err(|e| e.context(format!("argument {}", i + 1))))
+        .map(|(i, a)| {
+            convert::to_value(lua, a).map_err(|e| e.context(format!("argument {}", i + 1)))
+        })
         .collect::<Result<Vec<_>>>()?;
     Ok((target, args))
 }

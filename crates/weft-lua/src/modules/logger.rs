@@ -42,9 +42,9 @@ impl UserData for Logger {
                 },
             );
         }
-        methods.add_method("with", |_, this, fields: Table| {
+        methods.add_method("with", |lua, this, fields: Table| {
             let mut next = this.clone();
-            next.fields.extend(to_map(fields)?);
+            next.fields.extend(to_map(lua, fields)?);
             Ok(next)
         });
         methods.add_method("named", |_, this, name: String| {
@@ -77,7 +77,7 @@ impl Logger {
         };
         let mut all = self.fields.clone();
         if let Some(fields) = fields {
-            all.extend(to_map(fields)?);
+            all.extend(to_map(lua, fields)?);
         }
         let rendered = all
             .iter()
@@ -109,8 +109,8 @@ impl Logger {
     }
 }
 
-fn to_map(fields: Table) -> mlua::Result<Map> {
-    match convert::to_value(&LuaValue::Table(fields)).map_err(mlua::Error::external)? {
+fn to_map(lua: &Lua, fields: Table) -> mlua::Result<Map> {
+    match convert::to_value(lua, &LuaValue::Table(fields)).map_err(mlua::Error::external)? {
         Value::Map(m) => Ok((*m).clone()),
         Value::Array(items) => Ok(items
             .iter()

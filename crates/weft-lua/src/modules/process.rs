@@ -57,7 +57,7 @@ pub fn module(lua: &Lua) -> mlua::Result<Table> {
         "exec",
         lua.create_async_function(|lua, args: MultiValue| async move {
             let cx = frame::current(&lua);
-            let req = match spawn_request(args) {
+            let req = match spawn_request(&lua, args) {
                 Ok(req) => req,
                 Err(e) => return errors::fail(&lua, e),
             };
@@ -72,7 +72,7 @@ pub fn module(lua: &Lua) -> mlua::Result<Table> {
         "send",
         lua.create_function(
             |lua, (dest, topic, payload): (String, String, MultiValue)| {
-                let payload = match to_values(&payload) {
+                let payload = match to_values(lua, &payload) {
                     Ok(p) => p,
                     Err(e) => return errors::fail(lua, e),
                 };
@@ -242,7 +242,8 @@ impl Spawner {
             .check("process.context", "context")
             .map_err(mlua::Error::external)?;
         let mut next = self.clone();
-        let values = convert::to_value(&LuaValue::Table(values)).map_err(mlua::Error::external)?;
+        let values =
+            convert::to_value(lua, &LuaValue::Table(values)).map_err(mlua::Error::external)?;
         if let Some(m) = values.as_map() {
             next.values
                 .extend(m.iter().map(|(k, v)| (k.clone(), v.clone())));
@@ -290,7 +291,7 @@ impl Spawner {
     }
 
     fn spawn(&self, lua: &Lua, args: MultiValue, monitor: bool, link: bool) -> Result<String> {
-        let mut req = spawn_request(args)?;
+        let mut req = spawn_request(lua, args)?;
         req.monitor = monitor;
         req.link = link;
         req.name = self.name.clone();
@@ -331,8 +332,8 @@ impl UserData for Spawner {
         });
         methods.add_method(
             "with_message",
-            |_, this, (topic, payload): (String, MultiValue)| {
-                let payload = to_values(&payload).map_err(mlua::Error::external)?;
+            |lua, this, (topic, payload): (String, MultiValue)| {
+                let payload = to_values(lua, &payload).map_err(mlua::Error::external)?;
                 let mut next = this.clone();
                 next.messages.push((topic, payload));
                 Ok(next)
@@ -433,7 +434,7 @@ fn security_arg<T>(
 }
 
 /// `(id, host, args…)` from Lua arguments.
-fn spawn_request(args: MultiValue) -> Result<Spawn> {
+fn spawn_request(lua: &Lua, args: MultiValue) -> Result<Spawn> {
     let mut args = args.into_iter();
     let (Some(id), Some(host)) = (args.next(), args.next()) else {
         return Err(Error::invalid(
@@ -451,7 +452,9 @@ fn spawn_request(args: MultiValue) -> Result<Spawn> {
     let values = rest
         .iter()
         .enumerate()
-        .map(|(i, a)| convert::to_value(a).map_err(|e| e.context(format!("argument {}", i + 3))))
+        .map(|(i, a)| {
+            convert::to_value(lua, a).map_err(|e| e.context(format!("argument {}", i + 3)))
+        })
         .collect::<Result<Vec<_>>>()?;
     Ok(Spawn::new(
         text(id, "process id")?,
@@ -460,8 +463,8 @@ fn spawn_request(args: MultiValue) -> Result<Spawn> {
     ))
 }
 
-fn to_values(args: &MultiValue) -> Result<Vec<Value>> {
-    args.iter().map(convert::to_value).collect()
+fn to_values(lua: &Lua, args: &MultiValue) -> Result<Vec<Value>> {
+    args.iter().map(|a| convert::to_value(lua, a)).collect()
 }
 
 /// A cancel deadline: integer milliseconds or a duration string.

@@ -52,7 +52,7 @@ pub fn module(lua: &Lua) -> mlua::Result<Table> {
             |lua, (action, resource, meta): (LuaValue, LuaValue, LuaValue)| {
                 let action = text(&action, "action").map_err(mlua::Error::external)?;
                 let resource = text(&resource, "resource").map_err(mlua::Error::external)?;
-                let meta = meta_arg(&meta).map_err(mlua::Error::external)?;
+                let meta = meta_arg(lua, &meta).map_err(mlua::Error::external)?;
                 Ok(frame::current(lua).can(&action, &resource, meta.as_ref()))
             },
         )?,
@@ -61,7 +61,7 @@ pub fn module(lua: &Lua) -> mlua::Result<Table> {
         "new_actor",
         lua.create_function(|lua, (id, meta): (LuaValue, LuaValue)| {
             let actor =
-                new_actor(&frame::current(lua), &id, &meta).map_err(mlua::Error::external)?;
+                new_actor(lua, &frame::current(lua), &id, &meta).map_err(mlua::Error::external)?;
             Ok(LuaActor(actor))
         })?,
     )?;
@@ -151,8 +151,10 @@ impl UserData for LuaScope {
             }
             Ok(out)
         });
-        methods.add_method("evaluate", |_, this, args: EvaluateArgs| {
-            Question::answer(args, |a, act, res, meta| this.0.evaluate(a, act, res, meta))
+        methods.add_method("evaluate", |lua, this, args: EvaluateArgs| {
+            Question::answer(lua, args, |a, act, res, meta| {
+                this.0.evaluate(a, act, res, meta)
+            })
         });
         methods.add_meta_method(MetaMethod::ToString, |_, this, ()| {
             let ids: Vec<&str> = this.0.policies().map(|p| p.id().as_str()).collect();
@@ -164,8 +166,10 @@ impl UserData for LuaScope {
 impl UserData for LuaPolicy {
     fn add_methods<M: UserDataMethods<Self>>(methods: &mut M) {
         methods.add_method("id", |_, this, ()| Ok(this.0.id().as_str().to_string()));
-        methods.add_method("evaluate", |_, this, args: EvaluateArgs| {
-            Question::answer(args, |a, act, res, meta| this.0.evaluate(a, act, res, meta))
+        methods.add_method("evaluate", |lua, this, args: EvaluateArgs| {
+            Question::answer(lua, args, |a, act, res, meta| {
+                this.0.evaluate(a, act, res, meta)
+            })
         });
         methods.add_meta_method(MetaMethod::ToString, |_, this, ()| {
             Ok(format!("security.Policy{{id={}}}", this.0.id()))
@@ -187,15 +191,18 @@ type EvaluateArgs = (LuaValue, LuaValue, LuaValue, LuaValue);
 impl Question {
     /// Reads `:evaluate`'s arguments and returns what `decide` says, as its Lua name.
     fn answer(
+        lua: &Lua,
         (actor, action, resource, meta): EvaluateArgs,
         decide: impl Fn(&Actor, &str, &str, Option<&Map>) -> weft_core::Decision,
     ) -> mlua::Result<&'static str> {
-        let q = Question::new(&actor, &action, &resource, &meta).map_err(mlua::Error::external)?;
+        let q =
+            Question::new(lua, &actor, &action, &resource, &meta).map_err(mlua::Error::external)?;
         Ok(decide(&q.actor, &q.action, &q.resource, q.meta.as_ref()).as_str())
     }
 
     /// Reads the arguments; a nil actor is the empty actor.
     fn new(
+        lua: &Lua,
         actor: &LuaValue,
         action: &LuaValue,
         resource: &LuaValue,
@@ -209,16 +216,16 @@ impl Question {
             actor,
             action: text(action, "action")?,
             resource: text(resource, "resource")?,
-            meta: meta_arg(meta)?,
+            meta: meta_arg(lua, meta)?,
         })
     }
 }
 
 /// `security.new_actor(id, meta?)` in the caller's frame `cx`: checks
 /// `security.actor.create` on the id.
-fn new_actor(cx: &CallContext, id: &LuaValue, meta: &LuaValue) -> Result<Actor> {
+fn new_actor(lua: &Lua, cx: &CallContext, id: &LuaValue, meta: &LuaValue) -> Result<Actor> {
     let id = text(id, "actor id")?;
-    let meta = meta_arg(meta)?.unwrap_or_default();
+    let meta = meta_arg(lua, meta)?.unwrap_or_default();
     cx.check("security.actor.create", &id)?;
     Ok(Actor::new(id, meta))
 }
@@ -319,10 +326,10 @@ fn text(v: &LuaValue, what: &str) -> Result<String> {
 }
 
 /// An optional meta table (nil, or a table with string keys).
-fn meta_arg(v: &LuaValue) -> Result<Option<Map>> {
+fn meta_arg(lua: &Lua, v: &LuaValue) -> Result<Option<Map>> {
     match v {
         LuaValue::Nil => Ok(None),
-        LuaValue::Table(_) => match convert::to_value(v)? {
+        LuaValue::Table(_) => match convert::to_value(lua, v)? {
             Value::Map(m) => Ok(Some((*m).clone())),
             _ => Err(Error::invalid(
                 "meta must be a table with string keys, not an array",

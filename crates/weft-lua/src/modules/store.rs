@@ -83,7 +83,7 @@ impl UserData for LuaStore {
                         );
                     }
                 };
-                let stored = convert::to_value(&value).and_then(|value| {
+                let stored = convert::to_value(lua, &value).and_then(|value| {
                     this.open()
                         .and_then(|s| s.set(&frame::current(lua), &key, value, ttl))
                 });

@@ -54,7 +54,7 @@ impl UserData for LuaTokenStore {
             |lua, this, (actor, scope, options): (LuaValue, LuaValue, LuaValue)| {
                 let actor = as_actor(&actor).map_err(mlua::Error::external)?;
                 let scope = as_scope(&scope).map_err(mlua::Error::external)?;
-                let made = token_options(&options).and_then(|options| {
+                let made = token_options(lua, &options).and_then(|options| {
                     this.open()?
                         .create(&frame::current(lua), &actor, &scope, options)
                 });
@@ -111,7 +111,7 @@ impl LuaTokenStore {
 }
 
 /// `create`'s options: nil or `{expiration = "1h" | ms, meta = {…}}`.
-fn token_options(v: &LuaValue) -> Result<TokenOptions> {
+fn token_options(lua: &Lua, v: &LuaValue) -> Result<TokenOptions> {
     let table = match v {
         LuaValue::Nil => return Ok(TokenOptions::default()),
         LuaValue::Table(t) => t,
@@ -143,7 +143,7 @@ fn token_options(v: &LuaValue) -> Result<TokenOptions> {
     };
     let meta = match get("meta")? {
         LuaValue::Nil => Map::new(),
-        t @ LuaValue::Table(_) => match convert::to_value(&t)? {
+        t @ LuaValue::Table(_) => match convert::to_value(lua, &t)? {
             Value::Map(m) => (*m).clone(),
             Value::Array(a) if a.is_empty() => Map::new(),
             _ => return Err(Error::invalid("meta must be a table with string keys")),

@@ -23,7 +23,7 @@ pub fn module(lua: &Lua) -> mlua::Result<Table> {
     let t = lua.create_table()?;
     t.set(
         "encode",
-        lua.create_function(|lua, args: MultiValue| match encode(args) {
+        lua.create_function(|lua, args: MultiValue| match encode(lua, args) {
             Ok(text) => Ok((LuaValue::String(lua.create_string(text)?), LuaValue::Nil)),
             Err(e) => errors::fail(lua, e),
         })?,
@@ -40,7 +40,7 @@ pub fn module(lua: &Lua) -> mlua::Result<Table> {
 
 /// `yaml.encode(data, options?)`: Invalid for a non-table, a bad option or a table that
 /// nests too deep (a cycle); Internal if the serializer fails.
-fn encode(args: MultiValue) -> Result<String, Error> {
+fn encode(lua: &Lua, args: MultiValue) -> Result<String, Error> {
     const FUNC: &str = "yaml.encode";
     let args = args::at_most(FUNC, args, 2)?;
     let data = &args[0];
@@ -51,7 +51,7 @@ fn encode(args: MultiValue) -> Result<String, Error> {
     let order = args::strings_field(FUNC, opts.as_ref(), "field_order")?.unwrap_or_default();
     // Keys the order does not name are always sorted; the flag is read for its type.
     args::bool_field(FUNC, opts.as_ref(), "sort_unordered")?;
-    let value = convert::to_value(data)
+    let value = convert::to_value(lua, data)
         .map_err(|e| Error::invalid(format!("{FUNC}: cannot encode data: {}", e.message())))?;
     let value = ordered(&value, &order).ok_or_else(|| {
         Error::invalid(format!(

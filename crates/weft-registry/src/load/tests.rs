@@ -516,3 +516,32 @@ fn walk_order_is_lexical_with_dirs_interleaved() {
         ]
     );
 }
+
+#[test]
+fn definition_files_are_those_the_load_reads() {
+    let t = TestApp::new();
+    t.file(
+        "wippy.lock",
+        "directories: {src: ./app}\nreplacements:\n  - {from: m/x, to: ./mods/x}\n",
+    );
+    t.file("app/_index.yaml", "namespace: app\nentries: []\n")
+        .file("app/sub/more.yml", "namespace: app.sub\nentries: []\n")
+        .file("app/.hidden/skip.yaml", "namespace: no\n")
+        .file("app/node_modules/skip.json", "{}\n")
+        .file("app/notes.txt", "not a definition file\n")
+        .file("mods/x/src/_index.yaml", "namespace: x\nentries: []\n");
+    let files = definition_files(&t.options());
+    let shown: Vec<_> = files.iter().map(|f| f.shown.clone()).collect();
+    assert_eq!(
+        shown,
+        [
+            PathBuf::from("app/_index.yaml"),
+            PathBuf::from("app/sub/more.yml"),
+            PathBuf::from("mods/x/src/_index.yaml"),
+        ]
+    );
+    let root = absolute_clean(t.root());
+    assert_eq!(files[1].path, root.join("app/sub/more.yml"));
+    assert_eq!(files[1].load_root, root.join("app"));
+    assert_eq!(files[2].load_root, root.join("mods/x/src"));
+}

@@ -42,6 +42,13 @@ pub trait ProcessFactory: Send + Sync + 'static {
     /// Runs the process body in `cx` (which carries its pid and, for CLI commands, the
     /// terminal) and returns its result.
     fn run(&self, cx: CallContext, args: Vec<Value>) -> BoxFuture<Result<Value>>;
+
+    /// The arguments of a CLI command's body from its command line: strings as given by
+    /// default; an engine that knows the body's parameter types parses each by its type
+    /// (Invalid naming the parameter when one does not fit).
+    fn command_args(&self, args: &[String]) -> Result<Vec<Value>> {
+        Ok(args.iter().map(|a| Value::str(a.as_str())).collect())
+    }
 }
 
 /// A registered factory with its entry id.
@@ -54,9 +61,20 @@ pub struct Factories {
 }
 
 impl Factories {
-    /// Registers `factory` under `id`, replacing any previous one.
-    pub fn register(&self, id: EntryId, factory: Arc<dyn ProcessFactory>) {
-        self.map.write().insert(id.as_str().into(), (id, factory));
+    /// Registers `factory` under `id`, replacing (and returning) any previous one.
+    pub fn register(
+        &self,
+        id: EntryId,
+        factory: Arc<dyn ProcessFactory>,
+    ) -> Option<Arc<dyn ProcessFactory>> {
+        let key = id.as_str().into();
+        self.map.write().insert(key, (id, factory)).map(|(_, f)| f)
+    }
+
+    /// Removes the factory `id`: new spawns of it fail with NotFound; running processes
+    /// go on.
+    pub fn unregister(&self, id: &str) -> Option<Arc<dyn ProcessFactory>> {
+        self.map.write().remove(id).map(|(_, f)| f)
     }
 
     /// The factory registered under `id`.

@@ -1,7 +1,11 @@
-//! `registry`: read the app's entries (`get`, `find`, `parse_id`).
+//! `registry`: read the app's entries (`get`, `find`, `parse_id`) and change them while
+//! the app runs (`snapshot`, `snapshot:changes()`, `changes:apply()`, `current_version`,
+//! `versions`, `history`, `apply_version`; the change sets are in `changes`).
 //!
 //! Every entry returned passes the `registry.get` permission check of the caller, done
 //! by the registry itself ([`Registry::read`](weft_registry::Registry::read)).
+
+mod changes;
 
 use mlua::{Lua, Table, Value as LuaValue};
 use weft_core::Value;
@@ -27,7 +31,9 @@ pub fn module(lua: &Lua) -> mlua::Result<Table> {
         lua.create_function(|lua, filter: Option<Table>| {
             let filter = match filter {
                 None => Value::map(Default::default()),
-                Some(t) => convert::to_value(&LuaValue::Table(t)).map_err(mlua::Error::external)?,
+                Some(t) => {
+                    convert::to_value(lua, &LuaValue::Table(t)).map_err(mlua::Error::external)?
+                }
             };
             let filter = filter.as_map().cloned().unwrap_or_default();
             let cx = frame::current(lua);
@@ -45,6 +51,7 @@ pub fn module(lua: &Lua) -> mlua::Result<Table> {
             Ok((LuaValue::Table(out), LuaValue::Nil))
         })?,
     )?;
+    changes::install(lua, &t)?;
     t.set(
         "parse_id",
         lua.create_function(|lua, id: String| {
@@ -59,7 +66,7 @@ pub fn module(lua: &Lua) -> mlua::Result<Table> {
 }
 
 /// `{id, kind, meta, data}` for an entry.
-fn entry_table(lua: &Lua, entry: &Entry) -> mlua::Result<LuaValue> {
+pub(super) fn entry_table(lua: &Lua, entry: &Entry) -> mlua::Result<LuaValue> {
     let t = lua.create_table()?;
     t.set("id", entry.id.as_str())?;
     t.set("kind", entry.kind.as_str())?;

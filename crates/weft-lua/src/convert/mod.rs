@@ -16,6 +16,8 @@ use weft_core::{Error, Map, Value};
 
 use crate::errors::{self, LuaError};
 
+mod raw;
+
 /// How deep a table may nest before conversion fails (cycles end here too).
 pub const MAX_DEPTH: usize = 128;
 
@@ -25,13 +27,33 @@ pub const SPARSE_HOLES: usize = 64;
 /// The most items reserved up front for an array (its length is not trusted).
 const RESERVE_ITEMS: usize = 4096;
 
-/// Copies a Lua value into a [`Value`].
-pub fn to_value(v: &LuaValue) -> Result<Value, Error> {
+/// Copies a Lua value of `lua` into a [`Value`]. A table of plain data is read in one
+/// protected call ([`raw`]); one holding anything else the general way.
+pub fn to_value(lua: &Lua, v: &LuaValue) -> Result<Value, Error> {
+    if let LuaValue::Table(t) = v {
+        match raw::table_to_value(lua, t) {
+            Ok(value) => return Ok(value),
+            Err(raw::Raw::Failed(e)) => return Err(e),
+            Err(raw::Raw::Slow) => {}
+        }
+    }
     convert_in(v, 0)
 }
 
-/// Copies a [`Value`] into a Lua value of `lua`.
+/// Copies a [`Value`] into a Lua value of `lua`: a table of plain data in one protected
+/// call ([`raw`]), one holding error objects the general way.
 pub fn to_lua(lua: &Lua, v: &Value) -> mlua::Result<LuaValue> {
+    match v {
+        Value::Array(_) | Value::Map(_) => match raw::to_lua(lua, v)? {
+            Some(value) => Ok(value),
+            None => to_lua_slow(lua, v),
+        },
+        _ => to_lua_slow(lua, v),
+    }
+}
+
+/// [`to_lua`] one mlua call per slot.
+fn to_lua_slow(lua: &Lua, v: &Value) -> mlua::Result<LuaValue> {
     Ok(match v {
         Value::Nil => LuaValue::Nil,
         Value::Bool(b) => LuaValue::Boolean(*b),
@@ -41,14 +63,14 @@ pub fn to_lua(lua: &Lua, v: &Value) -> mlua::Result<LuaValue> {
         Value::Array(items) => {
             let t = lua.create_table_with_capacity(items.len(), 0)?;
             for (i, item) in items.iter().enumerate() {
-                t.raw_set(i + 1, to_lua(lua, item)?)?;
+                t.raw_set(i + 1, to_lua_slow(lua, item)?)?;
             }
             LuaValue::Table(t)
         }
         Value::Map(m) => {
             let t = lua.create_table_with_capacity(0, m.len())?;
             for (k, item) in m.iter() {
-                t.raw_set(k.as_str(), to_lua(lua, item)?)?;
+                t.raw_set(k.as_str(), to_lua_slow(lua, item)?)?;
             }
             LuaValue::Table(t)
         }
@@ -70,9 +92,7 @@ fn convert_in(v: &LuaValue, depth: usize) -> Result<Value, Error> {
         LuaValue::String(s) => Value::bytes(s.as_bytes().to_vec()),
         LuaValue::Table(t) => {
             if depth >= MAX_DEPTH {
-                return Err(Error::invalid(format!(
-                    "table nested deeper than {MAX_DEPTH} levels (a cycle?)"
-                )));
+                return Err(too_deep());
             }
             match sequence(t, depth)? {
                 Some(items) => Value::Array(Arc::new(items)),
@@ -97,6 +117,13 @@ fn convert_in(v: &LuaValue, depth: usize) -> Result<Value, Error> {
                 .unwrap_or_else(|_| other.type_name().into()),
         ),
     })
+}
+
+/// The error of a table nested deeper than [`MAX_DEPTH`].
+fn too_deep() -> Error {
+    Error::invalid(format!(
+        "table nested deeper than {MAX_DEPTH} levels (a cycle?)"
+    ))
 }
 
 /// The items `1..n` of a table whose length `n` is positive; `None` for a table to copy
@@ -140,7 +167,55 @@ mod tests {
     use super::*;
 
     fn eval(lua: &Lua, code: &str) -> Value {
-        to_value(&lua.load(code).eval::<LuaValue>().unwrap()).unwrap()
+        to_value(lua, &lua.load(code).eval::<LuaValue>().unwrap()).unwrap()
+    }
+
+    /// Every case converted by the fast path and the general one, both ways.
+    #[test]
+    fn the_fast_path_copies_exactly_as_the_general_one() {
+        let lua = Lua::new();
+        lua.set_memory_limit(64 << 20).unwrap();
+        let cases = [
+            "return {}",
+            "return {1, 2.5, 'x', true, false}",
+            "return {1, nil, 3}",
+            "return {a = 1, b = {c = {d = 'deep'}}, [1.5] = 'f', [true] = 'b', [7] = 's'}",
+            r"return {['\xff\xfe'] = 'bad utf8 key', s = '\0\255'}",
+            "return {1, 2, x = 3}",
+            "return {users = {{name = 'a', tags = {'x', 'y'}, age = 3}, {name = 'b', tags = {}}}}",
+            "local t = {} for i = 1, 200 do t[i * 3] = i end return t",
+            "local t = {} for i = 1, 100 do t[i] = i end t[50] = nil return t",
+            "return {f = print}",
+            "return {e = errors.new('inside')}",
+            "return {[{}] = 'table key'}",
+            "local t = {} local c = t for i = 1, 127 do c.n = {} c = c.n end return t",
+            "local t = {} local c = t for i = 1, 128 do c.n = {} c = c.n end return t",
+            "local t = {} t.self = t return t",
+        ];
+        crate::errors::install(&lua).unwrap();
+        for (i, code) in cases.into_iter().enumerate() {
+            let v: LuaValue = lua.load(code).eval().unwrap();
+            // The first nine are plain data: the fast path takes them, both ways.
+            if let (true, LuaValue::Table(t)) = (i < 9, &v) {
+                let value = raw::table_to_value(&lua, t).unwrap_or_else(|_| panic!("{code}"));
+                assert!(raw::to_lua(&lua, &value).unwrap().is_some(), "{code}");
+            }
+            let fast = to_value(&lua, &v);
+            let general = convert_in(&v, 0);
+            match (&fast, &general) {
+                (Ok(a), Ok(b)) => assert_eq!(a, b, "{code}"),
+                (Err(a), Err(b)) => assert_eq!(a.message(), b.message(), "{code}"),
+                _ => panic!("{code}: {fast:?} vs {general:?}"),
+            }
+            let Ok(value) = general else { continue };
+            let back = to_lua(&lua, &value).unwrap();
+            let slow = to_lua_slow(&lua, &value).unwrap();
+            assert_eq!(
+                convert_in(&back, 0).ok(),
+                convert_in(&slow, 0).ok(),
+                "{code}"
+            );
+        }
     }
 
     #[test]
@@ -162,11 +237,29 @@ mod tests {
     }
 
     #[test]
+    fn a_copy_past_the_memory_limit_fails_and_leaves_the_vm_usable() {
+        let lua = Lua::new();
+        lua.set_memory_limit(1 << 20).unwrap();
+        let big = Value::array(
+            (0..100_000)
+                .map(|i| Value::str(format!("item number {i}")))
+                .collect(),
+        );
+        let err = to_lua(&lua, &big).unwrap_err();
+        assert!(matches!(err, mlua::Error::MemoryError(_)), "{err}");
+        let n: i64 = lua
+            .load("local t = {} for i = 1, 10 do t[i] = i end return #t")
+            .eval()
+            .unwrap();
+        assert_eq!(n, 10);
+    }
+
+    #[test]
     fn round_trip_keeps_nesting_and_bytes() {
         let lua = Lua::new();
         let v = eval(&lua, "return {a = {b = {1, 2}}, s = '\\0\\255'}");
         let back = to_lua(&lua, &v).unwrap();
-        assert_eq!(to_value(&back).unwrap(), v);
+        assert_eq!(to_value(&lua, &back).unwrap(), v);
         assert_eq!(v.get("s").unwrap().as_bytes(), Some(&[0u8, 255][..]));
     }
 
@@ -174,7 +267,7 @@ mod tests {
     fn cycles_are_an_error_not_a_hang() {
         let lua = Lua::new();
         let t: LuaValue = lua.load("local t = {} t.self = t return t").eval().unwrap();
-        let err = to_value(&t).unwrap_err();
+        let err = to_value(&lua, &t).unwrap_err();
         assert!(err.message().contains("nested deeper"), "{err}");
     }
 
@@ -201,7 +294,7 @@ mod tests {
         for (top, max, len) in [(40, false, 1i64 << 40), (62, true, i64::MAX)] {
             let (t, n): (LuaValue, i64) = lua.load(sparse(top, max)).eval().unwrap();
             assert_eq!(n, len, "Lua's length of the table");
-            let v = to_value(&t).unwrap();
+            let v = to_value(&lua, &t).unwrap();
             let m = v.as_map().expect("a map");
             assert_eq!(m.len(), top as usize + 1 + usize::from(max));
             assert_eq!(m.get("2"), Some(&Value::Int(1)));
@@ -214,7 +307,10 @@ mod tests {
         );
         let (t, n): (LuaValue, i64) = lua.load(sparse(6, false)).eval().unwrap();
         assert_eq!(n, 64);
-        assert_eq!(to_value(&t).unwrap().as_array().map(|a| a.len()), Some(64));
+        assert_eq!(
+            to_value(&lua, &t).unwrap().as_array().map(|a| a.len()),
+            Some(64)
+        );
     }
 
     #[test]
