@@ -19,7 +19,7 @@ use weft_core::{
 };
 use weft_runtime::{Lease, Pool, ProcessFactory, Runtime};
 
-use crate::convert;
+use crate::convert::{self, Shape};
 use crate::engine::WasmEngine;
 use crate::store::StoreState;
 use crate::warm::Warm;
@@ -74,6 +74,8 @@ pub(crate) struct Loaded {
     pub(crate) export: ComponentExportIndex,
     pub(crate) params: Vec<(String, Type)>,
     pub(crate) results: Vec<Type>,
+    /// The parameters' and the result's conversion plans, built at load.
+    pub(crate) shapes: Shapes,
     pub(crate) limits: Limits,
     pub(crate) mode: Mode,
     pub(crate) pool: Arc<Pool<()>>,
@@ -83,6 +85,27 @@ pub(crate) struct Loaded {
     pub(crate) caps: Capabilities,
     /// Weak: the runtime owns this function.
     pub(crate) rt: Weak<Runtime>,
+}
+
+/// The shapes the method's values are converted by (DESIGN §2's conversion plans).
+pub(crate) struct Shapes {
+    /// Each parameter's name and shape.
+    pub(crate) params: Vec<(String, Shape)>,
+    /// The first result's shape.
+    pub(crate) result: Option<Shape>,
+}
+
+impl Shapes {
+    /// The shapes of a method taking `params` and returning `results`.
+    pub(crate) fn of(params: &[(String, Type)], results: &[Type]) -> Shapes {
+        Shapes {
+            params: params
+                .iter()
+                .map(|(name, ty)| (name.clone(), Shape::of(ty)))
+                .collect(),
+            result: results.first().map(Shape::of),
+        }
+    }
 }
 
 /// The [`Function`] / [`ProcessFactory`] of a WASM entry.
@@ -126,7 +149,7 @@ pub(crate) struct Started {
 impl Loaded {
     /// One call of the entry's method with `args` (payload in, value out).
     pub(crate) async fn call(&self, cx: CallContext, args: Vec<Value>) -> Result<Value> {
-        let params = convert::lower_args(&self.params, &args)
+        let params = convert::lower_planned(&self.shapes.params, &args)
             .map_err(|e| e.context(format!("{} ({})", self.method, self.id)))?;
         if let Some(warm) = &self.warm {
             return self.call_warm(warm, &cx, &params).await;
@@ -278,8 +301,8 @@ impl Loaded {
     fn outcome(&self, outcome: wasmtime::Result<Vec<Val>>) -> Result<Value> {
         let e = match outcome {
             Ok(results) => {
-                return match (results.first(), self.results.first()) {
-                    (Some(v), Some(ty)) => convert::lift_as(ty, v),
+                return match (results.first(), &self.shapes.result) {
+                    (Some(v), Some(shape)) => convert::lift_planned(shape, v),
                     _ => Ok(Value::Nil),
                 };
             }

@@ -44,8 +44,21 @@ use std::fmt::Write as _;
 use wasmtime::component::{Type, Val};
 use weft_core::{Error, Map, Value};
 
+mod shape;
+
+pub use shape::Shape;
+
 /// Lowers call arguments for the function's `(name, type)` parameters, exactly one per parameter.
 pub fn lower_args(params: &[(String, Type)], args: &[Value]) -> Result<Vec<Val>, Error> {
+    let shapes: Vec<(String, Shape)> = params
+        .iter()
+        .map(|(name, ty)| (name.clone(), Shape::of(ty)))
+        .collect();
+    lower_planned(&shapes, args)
+}
+
+/// [`lower_args`] with the parameters' shapes built once (at load).
+pub fn lower_planned(params: &[(String, Shape)], args: &[Value]) -> Result<Vec<Val>, Error> {
     if params.len() != args.len() {
         let plural = if params.len() == 1 { "" } else { "s" };
         return Err(Error::invalid(format!(
@@ -58,102 +71,111 @@ pub fn lower_args(params: &[(String, Type)], args: &[Value]) -> Result<Vec<Val>,
         .iter()
         .zip(args)
         .enumerate()
-        .map(|(i, ((name, ty), arg))| lower(ty, arg, &mut ValuePath::argument(i + 1, name)))
+        .map(|(i, ((name, shape), arg))| {
+            lower_shape(shape, arg, &mut ValuePath::argument(i + 1, name))
+        })
         .collect()
 }
 
 /// Lowers one value for type `ty`; `path` names where it is, for errors.
 pub fn lower(ty: &Type, v: &Value, path: &mut ValuePath) -> Result<Val, Error> {
-    Ok(match ty {
-        Type::Bool => match v {
+    lower_shape(&Shape::of(ty), v, path)
+}
+
+/// Lowers one value of shape `shape`; `path` names where it is, for errors.
+fn lower_shape(shape: &Shape, v: &Value, path: &mut ValuePath) -> Result<Val, Error> {
+    Ok(match shape {
+        Shape::Bool => match v {
             Value::Bool(b) => Val::Bool(*b),
             _ => return Err(mismatch(path, "boolean", v)),
         },
-        Type::S8 => Val::S8(int_in(v, path, "s8", i8::MIN.into(), i8::MAX.into())? as i8),
-        Type::U8 => Val::U8(int_in(v, path, "u8", 0, u8::MAX.into())? as u8),
-        Type::S16 => Val::S16(int_in(v, path, "s16", i16::MIN.into(), i16::MAX.into())? as i16),
-        Type::U16 => Val::U16(int_in(v, path, "u16", 0, u16::MAX.into())? as u16),
-        Type::S32 => Val::S32(int_in(v, path, "s32", i32::MIN.into(), i32::MAX.into())? as i32),
-        Type::U32 => Val::U32(int_in(v, path, "u32", 0, u32::MAX.into())? as u32),
-        Type::S64 => Val::S64(int_in(v, path, "s64", i64::MIN.into(), i64::MAX.into())? as i64),
-        Type::U64 => Val::U64(int_in(v, path, "u64", 0, u64::MAX.into())? as u64),
-        Type::Float32 => Val::Float32(lower_f32(v, path)?),
-        Type::Float64 => {
+        Shape::S8 => Val::S8(int_in(v, path, "s8", i8::MIN.into(), i8::MAX.into())? as i8),
+        Shape::U8 => Val::U8(int_in(v, path, "u8", 0, u8::MAX.into())? as u8),
+        Shape::S16 => Val::S16(int_in(v, path, "s16", i16::MIN.into(), i16::MAX.into())? as i16),
+        Shape::U16 => Val::U16(int_in(v, path, "u16", 0, u16::MAX.into())? as u16),
+        Shape::S32 => Val::S32(int_in(v, path, "s32", i32::MIN.into(), i32::MAX.into())? as i32),
+        Shape::U32 => Val::U32(int_in(v, path, "u32", 0, u32::MAX.into())? as u32),
+        Shape::S64 => Val::S64(int_in(v, path, "s64", i64::MIN.into(), i64::MAX.into())? as i64),
+        Shape::U64 => Val::U64(int_in(v, path, "u64", 0, u64::MAX.into())? as u64),
+        Shape::F32 => Val::Float32(lower_f32(v, path)?),
+        Shape::F64 => {
             let f = number(v, path)?;
             Val::Float64(if f.is_nan() { f64::NAN } else { f })
         }
-        Type::Char => Val::Char(lower_char(v, path)?),
-        Type::String => match v {
+        Shape::Char => Val::Char(lower_char(v, path)?),
+        Shape::String => match v {
             Value::Str(b) => Val::String(utf8(b, path)?.to_owned()),
             _ => return Err(mismatch(path, "string", v)),
         },
-        Type::List(list) => match list.ty() {
-            Type::U8 => Val::List(lower_bytes(v, path)?),
-            elem => Val::List(lower_items(&elem, sequence(v, path, "array")?, path)?),
+        Shape::List(elem) => match &**elem {
+            Shape::U8 => Val::List(lower_bytes(v, path)?),
+            elem => Val::List(lower_items(elem, sequence(v, path, "array")?, path)?),
         },
-        Type::FixedLengthList(list) => {
+        Shape::FixedList(len, elem) => {
             let items = sequence(v, path, "array")?;
-            expect_len(items, list.len().try_into().unwrap_or(usize::MAX), path)?;
-            Val::FixedLengthList(lower_items(&list.ty(), items, path)?)
+            expect_len(items, *len, path)?;
+            Val::FixedLengthList(lower_items(elem, items, path)?)
         }
-        Type::Tuple(tuple) => {
+        Shape::Tuple(types) => {
             let items = sequence(v, path, "array")?;
-            expect_len(items, tuple.types().len(), path)?;
+            expect_len(items, types.len(), path)?;
             let mut vals = Vec::with_capacity(items.len());
-            for (i, (ty, item)) in tuple.types().zip(items).enumerate() {
-                vals.push(path.at_index(i, |path| lower(&ty, item, path))?);
+            for (i, (shape, item)) in types.iter().zip(items).enumerate() {
+                vals.push(path.at_index(i, |path| lower_shape(shape, item, path))?);
             }
             Val::Tuple(vals)
         }
-        Type::Record(record) => {
+        Shape::Record(record) => {
             let m = table(v, path, "map")?;
-            let mut fields = Vec::with_capacity(record.fields().len());
-            for field in record.fields() {
-                let val = match m.and_then(|m| m.get(field.name)) {
-                    Some(fv) => path.at_key(field.name, |path| lower(&field.ty, fv, path))?,
-                    None if matches!(field.ty, Type::Option(_)) => Val::Option(None),
+            let mut fields = Vec::with_capacity(record.len());
+            for field in record.iter() {
+                let name = &*field.name;
+                let val = match m.and_then(|m| m.get(name)) {
+                    Some(fv) => path.at_key(name, |path| lower_shape(&field.shape, fv, path))?,
+                    None if matches!(field.shape, Shape::Option(_)) => Val::Option(None),
                     None => {
-                        let msg = format!("missing required field \"{}\"", field.name);
+                        let msg = format!("missing required field \"{name}\"");
                         return Err(invalid(path, msg));
                     }
                 };
-                fields.push((field.name.to_owned(), val));
+                fields.push((name.to_owned(), val));
             }
             Val::Record(fields)
         }
-        Type::Variant(variant) => {
+        Shape::Variant(cases) => {
             let m = table(v, path, "map")?;
-            for case in variant.cases() {
-                let Some(payload) = m.and_then(|m| m.get(case.name)) else {
+            for case in cases.iter() {
+                let name = &*case.name;
+                let Some(payload) = m.and_then(|m| m.get(name)) else {
                     continue;
                 };
-                let payload = match &case.ty {
-                    Some(ty) => Some(Box::new(
-                        path.at_key(case.name, |path| lower(ty, payload, path))?,
+                let payload = match &case.shape {
+                    Some(shape) => Some(Box::new(
+                        path.at_key(name, |path| lower_shape(shape, payload, path))?,
                     )),
                     None => None,
                 };
-                return Ok(Val::Variant(case.name.to_owned(), payload));
+                return Ok(Val::Variant(name.to_owned(), payload));
             }
-            let names = join(variant.cases().map(|c| c.name));
+            let names = join(cases.iter().map(|c| &*c.name));
             let msg = format!(
                 "expected a map with one of the keys {names}, got {}",
                 keys(m)
             );
             return Err(invalid(path, msg));
         }
-        Type::Enum(enum_) => Val::Enum(lower_enum(&enum_.names().collect::<Vec<_>>(), v, path)?),
-        Type::Option(option) => match v {
+        Shape::Enum(names) => Val::Enum(lower_enum(names, v, path)?),
+        Shape::Option(inner) => match v {
             Value::Nil => Val::Option(None),
-            _ => Val::Option(Some(Box::new(lower(&option.ty(), v, path)?))),
+            _ => Val::Option(Some(Box::new(lower_shape(inner, v, path)?))),
         },
-        Type::Result(result) => {
+        Shape::Result(ok_shape, err_shape) => {
             let m = table(v, path, "map")?;
             let arm = |key: &str| m.and_then(|m| m.get(key));
             if let Some(ok) = arm("ok") {
-                Val::Result(Ok(lower_arm(result.ok(), "ok", ok, path)?))
+                Val::Result(Ok(lower_arm(ok_shape.as_deref(), "ok", ok, path)?))
             } else if let Some(err) = arm("err") {
-                Val::Result(Err(lower_arm(result.err(), "err", err, path)?))
+                Val::Result(Err(lower_arm(err_shape.as_deref(), "err", err, path)?))
             } else {
                 let msg = format!(
                     "expected a map with an \"ok\" or \"err\" key, got {}",
@@ -162,26 +184,33 @@ pub fn lower(ty: &Type, v: &Value, path: &mut ValuePath) -> Result<Val, Error> {
                 return Err(invalid(path, msg));
             }
         }
-        Type::Flags(flags) => Val::Flags(lower_flags(flags.names().collect(), v, path)?),
-        Type::Map(map) => {
-            let (key_ty, value_ty) = (map.key(), map.value());
+        Shape::Flags(names) => Val::Flags(lower_flags(names, v, path)?),
+        Shape::Map(key_shape, value_shape) => {
             let entries = table(v, path, "map")?;
             let mut pairs = Vec::with_capacity(entries.map_or(0, |m| m.len()));
             for (k, item) in entries.into_iter().flatten() {
-                let key = path.at_key(k, |path| lower(&key_ty, &Value::str(k.as_str()), path))?;
-                pairs.push((key, path.at_key(k, |path| lower(&value_ty, item, path))?));
+                let key = path.at_key(k, |path| {
+                    lower_shape(key_shape, &Value::str(k.as_str()), path)
+                })?;
+                pairs.push((
+                    key,
+                    path.at_key(k, |path| lower_shape(value_shape, item, path))?,
+                ));
             }
             Val::Map(pairs)
         }
-        Type::Own(_) | Type::Borrow(_) | Type::Future(_) | Type::Stream(_) | Type::ErrorContext => {
-            return Err(unsupported(path, type_name(ty)));
-        }
+        Shape::Unsupported(name) => return Err(unsupported(path, name)),
     })
 }
 
 /// Lifts a result of type `ty` (exact for empty `list<u8>`, which becomes an empty string).
 pub fn lift_as(ty: &Type, v: &Val) -> Result<Value, Error> {
-    lift_at(v, Some(ty), &mut ValuePath::new())
+    lift_planned(&Shape::of(ty), v)
+}
+
+/// [`lift_as`] with the result's shape built once (at load).
+pub fn lift_planned(shape: &Shape, v: &Val) -> Result<Value, Error> {
+    lift_at(v, Some(shape), &mut ValuePath::new())
 }
 
 /// The result slots for `Func::call_async`, one per result type (it only checks the
@@ -349,11 +378,11 @@ fn lower_bytes(v: &Value, path: &mut ValuePath) -> Result<Vec<Val>, Error> {
 }
 
 /// Lowers each item of an array as `elem`.
-fn lower_items(elem: &Type, items: &[Value], path: &mut ValuePath) -> Result<Vec<Val>, Error> {
+fn lower_items(elem: &Shape, items: &[Value], path: &mut ValuePath) -> Result<Vec<Val>, Error> {
     items
         .iter()
         .enumerate()
-        .map(|(i, item)| path.at_index(i, |path| lower(elem, item, path)))
+        .map(|(i, item)| path.at_index(i, |path| lower_shape(elem, item, path)))
         .collect()
 }
 
@@ -389,30 +418,30 @@ fn table<'v>(v: &'v Value, path: &ValuePath, expected: &str) -> Result<Option<&'
 
 /// The payload of a result arm: lowered under `.key` when the arm has a type, else ignored.
 fn lower_arm(
-    ty: Option<Type>,
+    shape: Option<&Shape>,
     key: &str,
     v: &Value,
     path: &mut ValuePath,
 ) -> Result<Option<Box<Val>>, Error> {
-    match ty {
-        Some(ty) => Ok(Some(Box::new(
-            path.at_key(key, |path| lower(&ty, v, path))?,
+    match shape {
+        Some(shape) => Ok(Some(Box::new(
+            path.at_key(key, |path| lower_shape(shape, v, path))?,
         ))),
         None => Ok(None),
     }
 }
 
 /// An enum case from its name or its 0-based index.
-fn lower_enum(names: &[&str], v: &Value, path: &ValuePath) -> Result<String, Error> {
+fn lower_enum(names: &[Box<str>], v: &Value, path: &ValuePath) -> Result<String, Error> {
     match v {
         Value::Str(b) => {
             let s = utf8(b, path)?;
-            if names.contains(&s) {
+            if names.iter().any(|n| &**n == s) {
                 return Ok(s.to_owned());
             }
             let msg = format!(
                 "unknown enum case \"{s}\", expected one of {}",
-                join(names.iter().copied())
+                join(names.iter().map(|n| &**n))
             );
             Err(invalid(path, msg))
         }
@@ -421,7 +450,7 @@ fn lower_enum(names: &[&str], v: &Value, path: &ValuePath) -> Result<String, Err
             usize::try_from(index)
                 .ok()
                 .and_then(|i| names.get(i))
-                .map(|name| (*name).to_owned())
+                .map(|name| name.to_string())
                 .ok_or_else(|| {
                     let last = names.len().saturating_sub(1);
                     let msg = format!("enum index {} is out of range (0 to {last})", show(v));
@@ -433,13 +462,13 @@ fn lower_enum(names: &[&str], v: &Value, path: &ValuePath) -> Result<String, Err
 }
 
 /// The set flags, in declaration order, from names, a `{name = true}` map or a bitmask.
-fn lower_flags(names: Vec<&str>, v: &Value, path: &mut ValuePath) -> Result<Vec<String>, Error> {
+fn lower_flags(names: &[Box<str>], v: &Value, path: &mut ValuePath) -> Result<Vec<String>, Error> {
     let mut set = vec![false; names.len()];
     let find = |name: &str, path: &ValuePath| {
-        names.iter().position(|n| *n == name).ok_or_else(|| {
+        names.iter().position(|n| &**n == name).ok_or_else(|| {
             let msg = format!(
                 "unknown flag \"{name}\", expected one of {}",
-                join(names.iter().copied())
+                join(names.iter().map(|n| &**n))
             );
             invalid(path, msg)
         })
@@ -494,12 +523,12 @@ fn lower_flags(names: Vec<&str>, v: &Value, path: &mut ValuePath) -> Result<Vec<
         .iter()
         .zip(set)
         .filter(|(_, on)| *on)
-        .map(|(name, _)| (*name).to_owned())
+        .map(|(name, _)| name.to_string())
         .collect())
 }
 
-/// Lifts `v`, following `ty` where known (it only decides empty `list<u8>`s).
-fn lift_at(v: &Val, ty: Option<&Type>, path: &mut ValuePath) -> Result<Value, Error> {
+/// Lifts `v`, following `shape` where known (it only decides empty `list<u8>`s).
+fn lift_at(v: &Val, shape: Option<&Shape>, path: &mut ValuePath) -> Result<Value, Error> {
     Ok(match v {
         Val::Bool(b) => Value::Bool(*b),
         Val::S8(n) => Value::Int((*n).into()),
@@ -518,31 +547,31 @@ fn lift_at(v: &Val, ty: Option<&Type>, path: &mut ValuePath) -> Result<Value, Er
         Val::Char(c) => Value::str(c.to_string()),
         Val::String(s) => Value::str(s.as_str()),
         Val::List(items) => {
-            let elem = match ty {
-                Some(Type::List(list)) => Some(list.ty()),
+            let elem = match shape {
+                Some(Shape::List(elem)) => Some(&**elem),
                 _ => None,
             };
-            let bytes = match &elem {
-                Some(elem) => matches!(elem, Type::U8),
+            let bytes = match elem {
+                Some(elem) => matches!(elem, Shape::U8),
                 None => matches!(items.first(), Some(Val::U8(_))),
             };
             if bytes {
                 Value::bytes(lift_bytes(items, path)?)
             } else {
-                lift_items(items, elem.as_ref(), path)?
+                lift_items(items, elem, path)?
             }
         }
         Val::FixedLengthList(items) => {
-            let elem = match ty {
-                Some(Type::FixedLengthList(list)) => Some(list.ty()),
+            let elem = match shape {
+                Some(Shape::FixedList(_, elem)) => Some(&**elem),
                 _ => None,
             };
-            lift_items(items, elem.as_ref(), path)?
+            lift_items(items, elem, path)?
         }
         Val::Tuple(items) => {
-            let types: Vec<Type> = match ty {
-                Some(Type::Tuple(tuple)) => tuple.types().collect(),
-                _ => Vec::new(),
+            let types: &[Shape] = match shape {
+                Some(Shape::Tuple(types)) => types,
+                _ => &[],
             };
             let mut out = Vec::with_capacity(items.len());
             for (i, item) in items.iter().enumerate() {
@@ -551,52 +580,54 @@ fn lift_at(v: &Val, ty: Option<&Type>, path: &mut ValuePath) -> Result<Value, Er
             Value::array(out)
         }
         Val::Record(fields) => {
-            let types: Vec<Type> = match ty {
-                Some(Type::Record(record)) => record.fields().map(|f| f.ty).collect(),
-                _ => Vec::new(),
+            let types: &[shape::Field] = match shape {
+                Some(Shape::Record(record)) => record,
+                _ => &[],
             };
             let mut map = Map::with_capacity(fields.len());
             for (i, (name, field)) in fields.iter().enumerate() {
-                let value = path.at_key(name, |path| lift_at(field, types.get(i), path))?;
+                let field_shape = types.get(i).map(|f| &f.shape);
+                let value = path.at_key(name, |path| lift_at(field, field_shape, path))?;
                 map.insert(name.clone(), value);
             }
             Value::map(map)
         }
         Val::Variant(case, payload) => {
-            let case_ty = match ty {
-                Some(Type::Variant(variant)) => {
-                    variant.cases().find(|c| c.name == case).and_then(|c| c.ty)
-                }
+            let case_shape = match shape {
+                Some(Shape::Variant(cases)) => cases
+                    .iter()
+                    .find(|c| &*c.name == case)
+                    .and_then(|c| c.shape.as_ref()),
                 _ => None,
             };
-            lift_arm(case, payload.as_deref(), case_ty.as_ref(), path)?
+            lift_arm(case, payload.as_deref(), case_shape, path)?
         }
         Val::Enum(case) => Value::str(case.as_str()),
         Val::Option(None) => Value::Nil,
         Val::Option(Some(inner)) => {
-            let inner_ty = match ty {
-                Some(Type::Option(option)) => Some(option.ty()),
+            let inner_shape = match shape {
+                Some(Shape::Option(inner)) => Some(&**inner),
                 _ => None,
             };
-            lift_at(inner, inner_ty.as_ref(), path)?
+            lift_at(inner, inner_shape, path)?
         }
         Val::Result(result) => {
-            let (ok_ty, err_ty) = match ty {
-                Some(Type::Result(r)) => (r.ok(), r.err()),
+            let (ok_shape, err_shape) = match shape {
+                Some(Shape::Result(ok, err)) => (ok.as_deref(), err.as_deref()),
                 _ => (None, None),
             };
             match result {
-                Ok(payload) => lift_arm("ok", payload.as_deref(), ok_ty.as_ref(), path)?,
-                Err(payload) => lift_arm("err", payload.as_deref(), err_ty.as_ref(), path)?,
+                Ok(payload) => lift_arm("ok", payload.as_deref(), ok_shape, path)?,
+                Err(payload) => lift_arm("err", payload.as_deref(), err_shape, path)?,
             }
         }
         Val::Flags(names) => Value::array(names.iter().map(|n| Value::str(n.as_str())).collect()),
         Val::Map(pairs) => {
-            let (key_ty, value_ty) = match ty {
-                Some(Type::Map(map)) => (Some(map.key()), Some(map.value())),
+            let (key_shape, value_shape) = match shape {
+                Some(Shape::Map(key, value)) => (Some(&**key), Some(&**value)),
                 _ => (None, None),
             };
-            lift_map(pairs, key_ty.as_ref(), value_ty.as_ref(), path)?
+            lift_map(pairs, key_shape, value_shape, path)?
         }
         Val::Resource(_) => return Err(lift_unsupported(path, "resource")),
         Val::Future(_) => return Err(lift_unsupported(path, "future")),
@@ -621,7 +652,7 @@ fn lift_bytes(items: &[Val], path: &ValuePath) -> Result<Vec<u8>, Error> {
 }
 
 /// A lifted array, each item as `elem` where known.
-fn lift_items(items: &[Val], elem: Option<&Type>, path: &mut ValuePath) -> Result<Value, Error> {
+fn lift_items(items: &[Val], elem: Option<&Shape>, path: &mut ValuePath) -> Result<Value, Error> {
     let items = items
         .iter()
         .enumerate()
@@ -634,11 +665,11 @@ fn lift_items(items: &[Val], elem: Option<&Type>, path: &mut ValuePath) -> Resul
 fn lift_arm(
     key: &str,
     payload: Option<&Val>,
-    ty: Option<&Type>,
+    shape: Option<&Shape>,
     path: &mut ValuePath,
 ) -> Result<Value, Error> {
     let value = match payload {
-        Some(payload) => path.at_key(key, |path| lift_at(payload, ty, path))?,
+        Some(payload) => path.at_key(key, |path| lift_at(payload, shape, path))?,
         None => Value::Bool(true),
     };
     Ok(Value::from_pairs([(key, value)]))
@@ -647,12 +678,12 @@ fn lift_arm(
 /// A lifted `map<K, V>`: a map for string keys, else an array of `{key, value}` pairs.
 fn lift_map(
     pairs: &[(Val, Val)],
-    key_ty: Option<&Type>,
-    value_ty: Option<&Type>,
+    key_ty: Option<&Shape>,
+    value_ty: Option<&Shape>,
     path: &mut ValuePath,
 ) -> Result<Value, Error> {
     let string_keys = match key_ty {
-        Some(ty) => matches!(ty, Type::String),
+        Some(shape) => matches!(shape, Shape::String),
         None => pairs.iter().all(|(k, _)| matches!(k, Val::String(_))),
     };
     if string_keys {
@@ -717,18 +748,6 @@ fn lift_unsupported(path: &ValuePath, ty: &str) -> Error {
         path,
         format!("type {ty} is not supported from Lua"),
     )
-}
-
-/// The WIT name of a type that Lua values cannot carry.
-fn type_name(ty: &Type) -> &'static str {
-    match ty {
-        Type::Own(_) => "own",
-        Type::Borrow(_) => "borrow",
-        Type::Future(_) => "future",
-        Type::Stream(_) => "stream",
-        Type::ErrorContext => "error-context",
-        _ => "value",
-    }
 }
 
 /// A number as messages show it (`300`, `1.5`, `1e39`).

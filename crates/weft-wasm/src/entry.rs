@@ -13,7 +13,7 @@ use weft_core::{BoxFuture, Error, Result};
 use weft_registry::{BootMode, Entry, KindHandler, Staged};
 use weft_runtime::{Pool, PoolConfig, Runtime};
 
-use crate::call::{Limits, Loaded, Mode, WasmFunction};
+use crate::call::{Limits, Loaded, Mode, Shapes, WasmFunction};
 use crate::component::{BinaryKind, binary_kind, export_func, export_index, wrap_core};
 use crate::engine::{EngineConfig, WasmEngine};
 use crate::link;
@@ -207,11 +207,15 @@ fn load(
             idle_timeout,
         } => Some(Warm::new(max_invocations, idle_timeout, engine.warm())),
     };
+    let params: Vec<(String, wasmtime::component::Type)> =
+        func_ty.params().map(|(n, t)| (n.to_string(), t)).collect();
+    let results: Vec<wasmtime::component::Type> = func_ty.results().collect();
     Ok(Loaded {
+        shapes: Shapes::of(&params, &results),
         id: entry.id.clone(),
         method: config.method.clone(),
-        params: func_ty.params().map(|(n, t)| (n.to_string(), t)).collect(),
-        results: func_ty.results().collect(),
+        params,
+        results,
         engine,
         pre,
         export,

@@ -5,6 +5,8 @@
 //!   (`pool.instance: warm`) [≤ 1.5 µs]; the same from Rust through the registry;
 //! - `funcs.call` Lua → WASM with a list of 100 records in and out, fresh and warm
 //!   [≤ 100 µs, within 5× the floor];
+//! - `funcs.call` Lua → WASM with 64 KB of text (`string`) and of bytes (`list<u8>`) in
+//!   and out;
 //! - concurrent calls on 2 cores for each pool type (calls/s);
 //! - boot of an app with 20 components: cold (compile) vs warm (cache) [warm ≤ 5 % of cold].
 //!
@@ -57,6 +59,8 @@ fn index() -> String {
         ", pool: {type: inline, instance: warm}",
     ));
     s.push_str(&entry("users", "echo-users", ""));
+    s.push_str(&entry("echo_string", "echo-string", ""));
+    s.push_str(&entry("echo_bytes", "echo-bytes", ""));
     // A lean module: the same add as a WAT core module (no WASI imports, one memory page).
     s.push_str(
         r#"  - name: add_wat
@@ -249,6 +253,16 @@ fn calls(c: &mut Criterion) {
         "funcs.call lua->wasm list of 100 records in and out, warm instance",
         |b| b.iter_custom(&mut records_warm),
     );
+    // 64 KB of text and of bytes, in and out.
+    let text = Value::str("x".repeat(64 * 1024));
+    let mut echo_string = lua_loop("b:echo_string", vec![text.clone()]);
+    group.bench_function("funcs.call lua->wasm 64 KB string in and out", |b| {
+        b.iter_custom(&mut echo_string)
+    });
+    let mut echo_bytes = lua_loop("b:echo_bytes", vec![text]);
+    group.bench_function("funcs.call lua->wasm 64 KB list<u8> in and out", |b| {
+        b.iter_custom(&mut echo_bytes)
+    });
     let mut add_wat = lua_loop("b:add_wat", vec![Value::Int(2), Value::Int(40)]);
     group.bench_function(
         "funcs.call lua->wasm add(s32, s32), WAT core module, fresh instance",
