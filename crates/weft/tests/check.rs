@@ -1,55 +1,13 @@
 //! End-to-end: `weft check` validates and compiles an app but runs none of its code and
 //! writes nothing; `weft run` of the same app does both (issue 11, item 9).
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-/// Longer than any check takes; a check that runs an endless chunk hits it.
-const TIMEOUT: Duration = Duration::from_secs(60);
-
-/// Runs the `weft` binary in `dir`, killing it (and failing) past [`TIMEOUT`].
-fn weft(dir: &Path, args: &[&str]) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_weft"))
-        .arg("-C")
-        .arg(dir)
-        .args(args)
-        .env_remove("WEFT_LOG")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run weft");
-    let started = Instant::now();
-    while child.try_wait().expect("wait for weft").is_none() {
-        if started.elapsed() > TIMEOUT {
-            let _ = child.kill();
-            let out = child.wait_with_output().expect("weft output");
-            panic!(
-                "weft {args:?} did not finish within {TIMEOUT:?}; stderr: {}",
-                text(&out.stderr)
-            );
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    child.wait_with_output().expect("weft output")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
-/// Writes `files` under a new temp dir.
-fn app(files: &[(&str, &str)]) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    for (path, body) in files {
-        let full = dir.path().join(path);
-        std::fs::create_dir_all(full.parent().unwrap()).unwrap();
-        std::fs::write(full, body).unwrap();
-    }
-    dir
-}
+use common::{weft, write_app as app};
 
 /// Every path under `root` (directories too) with the contents of files.
 fn tree(root: &Path) -> BTreeMap<PathBuf, Option<Vec<u8>>> {
@@ -128,16 +86,16 @@ fn check_writes_nothing_and_run_creates_what_the_app_asks_for() {
     .unwrap();
     let before = tree(dir.path());
     let out = weft(dir.path(), &["check"]);
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(Some(out.code), Some(0), "{}", out.stderr.clone());
     assert!(
-        text(&out.stdout).starts_with("ok: "),
+        out.stdout.clone().starts_with("ok: "),
         "{}",
-        text(&out.stdout)
+        out.stdout.clone()
     );
     assert_eq!(tree(dir.path()), before, "check changed the app directory");
 
     let out = weft(dir.path(), &["run", "noop"]);
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(Some(out.code), Some(0), "{}", out.stderr.clone());
     // The env file was created, and the warm chunk ran at boot (the command never
     // calls app:warm) and wrote into it.
     let env = std::fs::read_to_string(dir.path().join("state/app.env")).unwrap();
@@ -149,7 +107,7 @@ fn check_writes_nothing_and_run_creates_what_the_app_asks_for() {
     // A check after a run reads what is there and still writes nothing.
     let before = tree(dir.path());
     let out = weft(dir.path(), &["check"]);
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(Some(out.code), Some(0), "{}", out.stderr.clone());
     assert_eq!(tree(dir.path()), before, "check changed the app directory");
 }
 
@@ -170,11 +128,11 @@ entries:
     let dir = app(&[("src/_index.yaml", &index)]);
     let started = Instant::now();
     let out = weft(dir.path(), &["check"]);
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(Some(out.code), Some(0), "{}", out.stderr.clone());
     assert!(
-        text(&out.stdout).starts_with("ok: "),
+        out.stdout.clone().starts_with("ok: "),
         "{}",
-        text(&out.stdout)
+        out.stdout.clone()
     );
     assert!(started.elapsed() < Duration::from_secs(20));
 }
@@ -199,8 +157,8 @@ entries:
 ";
     let dir = app(&[("src/_index.yaml", index)]);
     let out = weft(dir.path(), &["check"]);
-    assert_eq!(out.status.code(), Some(1));
-    let stderr = text(&out.stderr);
+    assert_eq!(Some(out.code), Some(1));
+    let stderr = out.stderr.clone();
     assert!(stderr.contains("2 problems"), "{stderr}");
     assert!(
         stderr.contains("entry app:lib (library.lua): field source: syntax error: app:lib:2:"),
@@ -227,8 +185,8 @@ entries:
 ";
     let dir = app(&[("src/_index.yaml", index), ("blocker", "a file")]);
     let out = weft(dir.path(), &["check"]);
-    assert_eq!(out.status.code(), Some(1));
-    let stderr = text(&out.stderr);
+    assert_eq!(Some(out.code), Some(1));
+    let stderr = out.stderr.clone();
     assert!(stderr.contains("2 problems"), "{stderr}");
     for field in [
         "field file_path: cannot create",

@@ -14,23 +14,15 @@ use common::{sha, write_app};
 
 /// Runs `weft <args>` in `cwd`; exit code, stdout, stderr.
 fn weft_in(cwd: &Path, args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_weft"))
-        .current_dir(cwd)
-        .args(args)
-        .env_remove("WEFT_LOG")
-        .output()
-        .expect("run weft");
-    text(out)
+    common::weft_in(Some(cwd), args).parts()
 }
 
 /// Runs `weft -C <dir> <args>`.
 fn weft(dir: &Path, args: &[&str]) -> (i32, String, String) {
-    let mut all = vec!["-C", dir.to_str().unwrap()];
-    all.extend_from_slice(args);
-    weft_in(Path::new("."), &all)
+    common::weft(dir, args).parts()
 }
 
-/// Exit code, stdout and stderr of a finished process.
+/// Exit code, stdout and stderr of a finished process (a template's build step).
 fn text(out: Output) -> (i32, String, String) {
     (
         out.status.code().unwrap_or(-1),

@@ -4,27 +4,10 @@
 //! the Lua calls inspect prints, run as they are through a Lua command of the same app.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
 mod common;
 
-use common::{dist, guest_entry};
-
-/// Runs `weft -C <dir> <args>`.
-fn weft(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_weft"))
-        .arg("-C")
-        .arg(dir)
-        .args(args)
-        .env_remove("WEFT_LOG")
-        .output()
-        .expect("run weft")
-}
-
-/// Output bytes as text.
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
+use common::{dist, guest_entry, weft};
 
 /// `guests/wat`, where the WAT guests and their signatures are.
 fn wat_dir() -> PathBuf {
@@ -102,16 +85,16 @@ fn app() -> tempfile::TempDir {
 /// `weft inspect <id>` that succeeds: its stdout.
 fn inspect(dir: &Path, id: &str) -> String {
     let out = weft(dir, &["inspect", id]);
-    assert_eq!(out.status.code(), Some(0), "stderr: {}", text(&out.stderr));
-    assert_eq!(text(&out.stderr), "");
-    text(&out.stdout)
+    assert_eq!(Some(out.code), Some(0), "stderr: {}", out.stderr);
+    assert_eq!(out.stderr, "");
+    out.stdout
 }
 
 /// `weft inspect <id> --format json`, parsed.
 fn inspect_json(dir: &Path, id: &str) -> serde_json::Value {
     let out = weft(dir, &["inspect", id, "--format", "json"]);
-    assert_eq!(out.status.code(), Some(0), "stderr: {}", text(&out.stderr));
-    serde_json::from_slice(&out.stdout).expect("inspect --format json prints JSON")
+    assert_eq!(Some(out.code), Some(0), "stderr: {}", out.stderr);
+    serde_json::from_str(&out.stdout).expect("inspect --format json prints JSON")
 }
 
 /// Asserts that `haystack` contains every one of `needles`.
@@ -358,16 +341,16 @@ fn lua_entries_show_method_modules_imports_and_where_the_source_is() {
 fn a_missing_entry_is_named_with_close_ids() {
     let dir = app();
     let out = weft(dir.path(), &["inspect", "t:aera"]);
-    assert_eq!(out.status.code(), Some(1));
-    assert_eq!(text(&out.stdout), "");
+    assert_eq!(Some(out.code), Some(1));
+    assert_eq!(out.stdout, "");
     assert_eq!(
-        text(&out.stderr),
+        out.stderr,
         "error: no entry \"t:aera\" in the app; did you mean t:area?\n"
     );
     let out = weft(dir.path(), &["inspect", "nothing:like_this_at_all"]);
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(Some(out.code), Some(1));
     assert_eq!(
-        text(&out.stderr),
+        out.stderr,
         "error: no entry \"nothing:like_this_at_all\" in the app\n"
     );
 }
@@ -406,11 +389,11 @@ fn the_printed_lua_calls_work_as_they_are() {
     std::fs::write(dir.path().join("src/try.lua"), &lua).unwrap();
     let out = weft(dir.path(), &["run", "try"]);
     assert_eq!(
-        (out.status.code(), text(&out.stderr)),
+        (Some(out.code), out.stderr),
         (Some(0), String::new()),
         "the Lua:\n{lua}"
     );
-    assert_eq!(text(&out.stdout), "all 11 calls work\n");
+    assert_eq!(out.stdout, "all 11 calls work\n");
 }
 
 #[test]
@@ -424,7 +407,6 @@ fn app_text_reaches_the_terminal_escaped_and_json_stays_valid() {
     );
     assert!(!out.contains('\u{202e}') && !out.contains('\u{7f}'));
     let raw = weft(dir.path(), &["inspect", "t:helpers", "--format", "json"]).stdout;
-    let raw = text(&raw);
     assert!(
         !raw.contains('\u{202e}') && !raw.contains('\u{7f}'),
         "{raw}"

@@ -2,76 +2,42 @@
 //! `weft completions`, and the examples of every subcommand's help (issue 16, items 7
 //! and 8), with the built binary.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
-use std::time::{Duration, Instant};
+mod common;
 
+use std::path::{Path, PathBuf};
+
+use common::{Run, weft, weft_in, write_app as app};
 use serde_json::Value as Json;
 
-/// Longer than any of these commands takes.
-const TIMEOUT: Duration = Duration::from_secs(60);
-
-/// Runs `weft` with `args` (`-C dir` first when given), killing it past [`TIMEOUT`].
-fn weft(dir: Option<&Path>, args: &[&str]) -> Output {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_weft"));
-    if let Some(dir) = dir {
-        command.arg("-C").arg(dir);
+/// `weft <args>`, or `weft -C <dir> <args>`.
+fn run(dir: Option<&Path>, args: &[&str]) -> Run {
+    match dir {
+        Some(dir) => weft(dir, args),
+        None => weft_in(None, args),
     }
-    let mut child = command
-        .args(args)
-        .env_remove("WEFT_LOG")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run weft");
-    let started = Instant::now();
-    while child.try_wait().expect("wait for weft").is_none() {
-        if started.elapsed() > TIMEOUT {
-            let _ = child.kill();
-            panic!("weft {args:?} did not finish within {TIMEOUT:?}");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    child.wait_with_output().expect("weft output")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
-/// Writes `files` under a new temp dir: an app.
-fn app(files: &[(&str, &str)]) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    for (path, body) in files {
-        let full = dir.path().join(path);
-        std::fs::create_dir_all(full.parent().unwrap()).unwrap();
-        std::fs::write(full, body).unwrap();
-    }
-    dir
 }
 
 /// The schema `weft schema` prints, parsed.
 fn printed_schema() -> Json {
-    let out = weft(None, &["schema"]);
-    assert!(out.status.success(), "{}", text(&out.stderr));
-    serde_json::from_slice(&out.stdout).expect("weft schema prints JSON")
+    let out = run(None, &["schema"]);
+    assert!(out.code == 0, "{}", out.stderr.clone());
+    serde_json::from_str(&out.stdout).expect("weft schema prints JSON")
 }
 
 /// `weft check --format json` of `dir`: the exit code and the problems, parsed.
 fn check_json(dir: &Path) -> (i32, Vec<Json>) {
-    let out = weft(Some(dir), &["check", "--format", "json"]);
-    let problems: Json = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+    let out = run(Some(dir), &["check", "--format", "json"]);
+    let problems: Json = serde_json::from_str(&out.stdout).unwrap_or_else(|e| {
         panic!(
             "not JSON ({e}): {}\nstderr: {}",
-            text(&out.stdout),
-            text(&out.stderr)
+            out.stdout.clone(),
+            out.stderr.clone()
         )
     });
     let Json::Array(problems) = problems else {
         panic!("not an array: {problems}");
     };
-    (out.status.code().unwrap_or(-1), problems)
+    (out.code, problems)
 }
 
 /// The problem about `field` of `entry`.
@@ -199,20 +165,16 @@ entries:
 #[test]
 fn a_wrong_typed_field_is_a_warning_with_its_place() {
     let dir = app(&[("src/_index.yaml", WRONG_TYPE)]);
-    let out = weft(Some(dir.path()), &["check"]);
-    let stderr = text(&out.stderr);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "a warning does not fail: {stderr}"
-    );
+    let out = run(Some(dir.path()), &["check"]);
+    let stderr = out.stderr.clone();
+    assert_eq!(Some(out.code), Some(0), "a warning does not fail: {stderr}");
     assert!(
         stderr.contains(
             "warning: src/_index.yaml:5:5: entry app:terminal (terminal.host): field hide_logs: schema: \"yes\" is not of type \"boolean\""
         ),
         "{stderr}"
     );
-    assert!(text(&out.stdout).starts_with("ok: 2 entries"));
+    assert!(out.stdout.clone().starts_with("ok: 2 entries"));
 
     let (code, problems) = check_json(dir.path());
     assert_eq!(code, 0);
@@ -286,34 +248,30 @@ entries:
 
 #[test]
 fn completions_name_the_subcommands() {
-    let out = weft(None, &["completions", "bash"]);
-    assert!(out.status.success());
-    let script = text(&out.stdout);
+    let out = run(None, &["completions", "bash"]);
+    assert!(out.code == 0);
+    let script = out.stdout.clone();
     assert!(script.contains("complete -F _weft"), "{script}");
     for sub in ["run", "check", "test", "inspect", "schema", "completions"] {
         assert!(script.contains(sub), "{sub} missing");
     }
     for shell in ["zsh", "fish"] {
-        let out = weft(None, &["completions", shell]);
-        assert!(out.status.success());
-        let script = text(&out.stdout);
+        let out = run(None, &["completions", shell]);
+        assert!(out.code == 0);
+        let script = out.stdout.clone();
         assert!(
             script.contains("weft") && script.contains("schema"),
             "{shell}: {script}"
         );
     }
-    let out = weft(None, &["completions", "tcsh"]);
-    assert_eq!(
-        out.status.code(),
-        Some(2),
-        "an unknown shell is a usage error"
-    );
+    let out = run(None, &["completions", "tcsh"]);
+    assert_eq!(Some(out.code), Some(2), "an unknown shell is a usage error");
 }
 
 #[test]
 fn every_help_lists_examples() {
-    let out = weft(None, &["--help"]);
-    let help = text(&out.stdout);
+    let out = run(None, &["--help"]);
+    let help = out.stdout.clone();
     assert!(help.contains("\nExamples:\n"), "{help}");
     let commands: Vec<String> = help
         .split("Commands:\n")
@@ -327,8 +285,8 @@ fn every_help_lists_examples() {
         .collect();
     assert!(commands.len() >= 6, "{commands:?}");
     for command in &commands {
-        let out = weft(None, &[command, "--help"]);
-        let help = text(&out.stdout);
+        let out = run(None, &[command, "--help"]);
+        let help = out.stdout.clone();
         assert!(
             help.contains("\nExamples:\n"),
             "weft {command} --help: {help}"

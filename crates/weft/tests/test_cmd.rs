@@ -4,7 +4,6 @@
 mod common;
 
 use std::path::Path;
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use common::write_app;
@@ -63,18 +62,7 @@ entries:
 
 /// Runs `weft -C dir <args>`; its exit code, stdout and stderr.
 fn weft(dir: &Path, args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_weft"))
-        .arg("-C")
-        .arg(dir)
-        .args(args)
-        .env_remove("WEFT_LOG")
-        .output()
-        .expect("run weft");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    common::weft(dir, args).parts()
 }
 
 /// The app of [`LUA_APP`].

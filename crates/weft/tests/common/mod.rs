@@ -121,3 +121,62 @@ pub fn wait_for_line(
     }
     panic!("no log line with {needle:?}:\n{}", log.join("\n"));
 }
+
+/// What a finished `weft` run gave: its exit code (-1 when killed), stdout and stderr.
+pub struct Run {
+    /// The exit code.
+    pub code: i32,
+    /// Standard output, as text.
+    pub stdout: String,
+    /// Standard error, as text.
+    pub stderr: String,
+}
+
+impl Run {
+    /// `(code, stdout, stderr)`.
+    pub fn parts(self) -> (i32, String, String) {
+        (self.code, self.stdout, self.stderr)
+    }
+}
+
+/// How long [`weft`] lets a run take before it kills it and fails the test.
+pub const WEFT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(120);
+
+/// Runs the `weft` binary with `args` in `cwd` (the test's own directory when `None`),
+/// stdin empty, `WEFT_LOG` unset; kills it and panics past [`WEFT_TIMEOUT`].
+pub fn weft_in(cwd: Option<&Path>, args: &[&str]) -> Run {
+    use std::process::{Command, Stdio};
+    let mut command = Command::new(env!("CARGO_BIN_EXE_weft"));
+    if let Some(cwd) = cwd {
+        command.current_dir(cwd);
+    }
+    let mut child = command
+        .args(args)
+        .env_remove("WEFT_LOG")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run weft");
+    let started = std::time::Instant::now();
+    while child.try_wait().expect("wait for weft").is_none() {
+        if started.elapsed() > WEFT_TIMEOUT {
+            let _ = child.kill();
+            panic!("weft {args:?} did not finish within {WEFT_TIMEOUT:?}");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    let out = child.wait_with_output().expect("weft output");
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// Runs `weft -C <dir> <args>` ([`weft_in`]).
+pub fn weft(dir: &Path, args: &[&str]) -> Run {
+    let mut all = vec!["-C", dir.to_str().expect("a UTF-8 path")];
+    all.extend_from_slice(args);
+    weft_in(None, &all)
+}
