@@ -11,7 +11,7 @@ use parking_lot::RwLock;
 use weft_core::EntryId;
 
 use crate::handler::{BootMode, KindHandler};
-use crate::registry::{EntryMap, Registry};
+use crate::registry::{EntryMap, Registry, Snapshot};
 
 /// How many versions the history keeps (the boot's and the latest change sets'):
 /// each holds one pointer per entry, so the cost is a few KB per version.
@@ -146,6 +146,16 @@ impl Registry {
     /// nothing was booted).
     pub fn current_version(&self) -> u64 {
         self.live.version()
+    }
+
+    /// The entries at version `number`, when the history keeps it.
+    pub async fn snapshot_at(&self, number: u64) -> Option<Snapshot> {
+        let history = self.live.history.lock().await;
+        let kept = history.iter().find(|v| v.number == number)?;
+        Some(Snapshot {
+            version: kept.number,
+            entries: kept.entries.clone(),
+        })
     }
 
     /// The versions the history keeps, oldest first (at most [`KEPT_VERSIONS`]).

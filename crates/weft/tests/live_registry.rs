@@ -69,6 +69,17 @@ entries:
         end
         return {version = v, current = registry.current_version()}
       end}
+  - name: at
+    kind: function.lua
+    modules: [registry]
+    method: run
+    source: |
+      return {run = function(v, id)
+        local snap, err = registry.snapshot_at(v)
+        if err then return {error = err:message()} end
+        local e = snap:get(id)
+        return {version = snap:version(), source = e and e.data.source}
+      end}
   - name: versions
     kind: function.lua
     modules: [registry]
@@ -264,6 +275,21 @@ async fn apply_version_brings_an_earlier_version_back() {
     assert_eq!(
         call(&b, "app:greet", vec![]).await.unwrap(),
         Value::from("v1")
+    );
+    for (v, word) in [(1, "v1"), (2, "v2"), (3, "v1")] {
+        let at = call(&b, "app:at", vec![Value::Int(v), Value::from("app:greet")])
+            .await
+            .unwrap();
+        assert_eq!(at.get("version"), Some(&Value::Int(v)), "{at:?}");
+        let source = at.get("source").and_then(Value::as_str).unwrap_or_default();
+        assert!(source.contains(word), "version {v}: {at:?}");
+    }
+    let gone = call(&b, "app:at", vec![Value::Int(9), Value::from("app:greet")])
+        .await
+        .unwrap();
+    assert_eq!(
+        gone.get("error"),
+        Some(&Value::from("version 9 is not in the history"))
     );
     let all = call(&b, "app:versions", vec![]).await.unwrap();
     assert_eq!(

@@ -9,6 +9,7 @@
 //! local version, err = changes:apply()       -- all or nothing; err names every problem
 //! registry.current_version(); registry.versions(); registry.history()
 //! registry.apply_version(version)            -- back to the entries of an earlier version
+//! registry.snapshot_at(version)              -- the entries of a kept version
 //! ```
 //!
 //! `changes:apply()` checks `registry.apply` and `registry.apply_version(v)` checks
@@ -40,6 +41,22 @@ pub(super) fn install(lua: &Lua, t: &Table) -> mlua::Result<()> {
         lua.create_function(|lua, ()| {
             let snapshot = frame::runtime(lua)?.registry.snapshot();
             lua.create_userdata(LuaSnapshot(snapshot))
+        })?,
+    )?;
+    t.set(
+        "snapshot_at",
+        lua.create_async_function(|lua, number: LuaValue| async move {
+            let snapshot = match version_number("registry.snapshot_at", number) {
+                Ok(n) => frame::runtime(&lua)?
+                    .registry
+                    .snapshot_at(n)
+                    .await
+                    .ok_or_else(|| Error::not_found(format!("version {n} is not in the history"))),
+                Err(e) => Err(e),
+            };
+            args::reply(&lua, snapshot, |s| {
+                lua.create_userdata(LuaSnapshot(s)).map(LuaValue::UserData)
+            })
         })?,
     )?;
     t.set(
@@ -150,19 +167,22 @@ async fn apply(lua: &Lua, changes: ChangeSet) -> Result<u64, Error> {
 /// `registry.apply_version(v)` for the caller: `registry.apply_version` checked first.
 async fn apply_version(lua: &Lua, number: LuaValue) -> Result<u64, Error> {
     frame::current(lua).check("registry.apply_version", "")?;
-    let number = match number {
-        LuaValue::Integer(n) if n > 0 => n as u64,
-        LuaValue::Number(n) if n.fract() == 0.0 && n > 0.0 => n as u64,
-        other => {
-            return Err(Error::invalid(format!(
-                "registry.apply_version: version must be a positive integer, got {}",
-                other.type_name()
-            )));
-        }
-    };
+    let number = version_number("registry.apply_version", number)?;
     let rt = frame::runtime(lua).map_err(|e| errors::from_mlua(&e))?;
     let version = rt.registry.apply_version(number).await.map_err(problems)?;
     Ok(version.number)
+}
+
+/// A version number argument of `func`: a positive integer.
+fn version_number(func: &str, number: LuaValue) -> Result<u64, Error> {
+    match number {
+        LuaValue::Integer(n) if n > 0 => Ok(n as u64),
+        LuaValue::Number(n) if n.fract() == 0.0 && n > 0.0 => Ok(n as u64),
+        other => Err(Error::invalid(format!(
+            "{func}: version must be a positive integer, got {}",
+            other.type_name()
+        ))),
+    }
 }
 
 /// A rejected change set as one error: every problem on its own line, and as a list in
