@@ -1,7 +1,10 @@
 //! Evaluation allocates nothing: patterns, paths and regexes are compiled at load, and
-//! values are compared where they lie. Counted with a global allocator that counts.
+//! values are compared where they lie. Counted with a global allocator that counts the
+//! allocations of the measuring thread only (the test harness allocates on its own
+//! threads meanwhile: reporting another test's end counted 7 once).
 
 use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
 use std::sync::Arc;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -13,10 +16,17 @@ struct Counting;
 
 static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
 
+thread_local! {
+    /// Set while this thread's allocations are counted ([`counted`]).
+    static MEASURING: Cell<bool> = const { Cell::new(false) };
+}
+
 // SAFETY: delegates to the system allocator; only counts.
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        if MEASURING.try_with(Cell::get).unwrap_or(false) {
+            ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        }
         // SAFETY: same contract as the caller's.
         unsafe { System.alloc(layout) }
     }
@@ -32,6 +42,15 @@ static GLOBAL: Counting = Counting;
 
 /// The count is process-wide: each test holds this while it runs.
 static SERIAL: Mutex<()> = Mutex::new(());
+
+/// How many times this thread allocates while `f` runs.
+fn counted(f: impl FnOnce()) -> usize {
+    let before = ALLOCATIONS.load(Ordering::Relaxed);
+    MEASURING.with(|m| m.set(true));
+    f();
+    MEASURING.with(|m| m.set(false));
+    ALLOCATIONS.load(Ordering::Relaxed) - before
+}
 
 const POLICIES: &str = r#"
 calls: {policy: {actions: funcs.call, resources: ["app.api:*", "app.lib:*"], effect: allow}}
@@ -84,13 +103,14 @@ fn evaluating_a_scope_does_not_allocate() {
     for (action, resource, meta, want) in cases {
         assert_eq!(scope.evaluate(&actor, action, resource, meta), want);
     }
-    let before = ALLOCATIONS.load(Ordering::Relaxed);
-    for _ in 0..100 {
-        for (action, resource, meta, _) in cases {
-            std::hint::black_box(scope.evaluate(&actor, action, resource, meta));
+    let allocations = counted(|| {
+        for _ in 0..100 {
+            for (action, resource, meta, _) in cases {
+                std::hint::black_box(scope.evaluate(&actor, action, resource, meta));
+            }
         }
-    }
-    assert_eq!(ALLOCATIONS.load(Ordering::Relaxed) - before, 0);
+    });
+    assert_eq!(allocations, 0);
 }
 
 /// `security.policy.expr` entries that read the check where it lies.
@@ -148,11 +168,12 @@ fn evaluating_expression_policies_does_not_allocate() {
             assert_eq!(got, want, "{action} {resource}");
         }
     }
-    let before = ALLOCATIONS.load(Ordering::Relaxed);
-    for _ in 0..100 {
-        for (action, resource, meta, _) in cases {
-            std::hint::black_box(scope.evaluate(&actor, action, resource, meta));
+    let allocations = counted(|| {
+        for _ in 0..100 {
+            for (action, resource, meta, _) in cases {
+                std::hint::black_box(scope.evaluate(&actor, action, resource, meta));
+            }
         }
-    }
-    assert_eq!(ALLOCATIONS.load(Ordering::Relaxed) - before, 0);
+    });
+    assert_eq!(allocations, 0);
 }
