@@ -84,11 +84,6 @@ impl Live {
 }
 
 impl Version {
-    /// True when the change set changed nothing.
-    pub fn is_empty(&self) -> bool {
-        self.created.is_empty() && self.updated.is_empty() && self.deleted.is_empty()
-    }
-
     /// `created a, b; updated c; deleted d` (the parts that are not empty), or `no changes`.
     pub fn summary(&self) -> String {
         let mut parts = Vec::new();

@@ -177,11 +177,6 @@ impl Snapshot {
     pub fn all(&self) -> Vec<Arc<Entry>> {
         self.entries.values().cloned().collect()
     }
-
-    /// [`Registry::find`] on this version.
-    pub fn find(&self, filter: &Map) -> FindResult {
-        find_in(&self.entries, filter)
-    }
 }
 
 /// The entries of `map` matching every condition of `filter`.

@@ -436,3 +436,31 @@ async fn a_changed_endpoint_swaps_its_route() {
     assert_eq!(get("/hi").await, (200, "hello".to_string()));
     b.runtime.services.stop_all(Duration::from_secs(2)).await;
 }
+
+#[tokio::test]
+async fn a_malformed_change_is_refused_naming_what_is_wrong() {
+    let (_dir, b) = boot().await;
+    for (ops, message) in [
+        (
+            r#"[{"op": "create", "entry": {"kind": "function.lua"}}]"#,
+            "changes:create: entry.id must be a string \"ns:name\"",
+        ),
+        (
+            r#"[{"op": "update", "entry": {"id": "app:greet"}}]"#,
+            "changes:update: entry.kind must be a non-empty string",
+        ),
+        (
+            r#"[{"op": "create", "entry": {"id": "app:x", "kind": "function.lua", "data": "text"}}]"#,
+            "changes:create: entry.data must be a table, got string",
+        ),
+        (
+            r#"[{"op": "delete", "id": 7}]"#,
+            "changes:delete takes an entry id",
+        ),
+    ] {
+        let ops: Value = serde_json::from_str(ops).unwrap();
+        let err = call(&b, "app:admin", vec![ops]).await.unwrap_err();
+        assert!(err.message().contains(message), "{message}: {err}");
+    }
+    assert_eq!(b.runtime.registry.current_version(), 1);
+}
