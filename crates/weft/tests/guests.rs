@@ -48,7 +48,8 @@ fn manifest() -> Vec<Entry> {
 }
 
 /// Every regular file under `rel` (a file or a directory, relative to the repository
-/// root), skipping directories named `target` and symlinks, as `find -type f` does.
+/// root), skipping directories named `target` or `node_modules` and symlinks, as
+/// `find -type f` does.
 fn collect_files(root: &Path, rel: &str, out: &mut Vec<String>) -> std::io::Result<()> {
     let meta = std::fs::symlink_metadata(root.join(rel))?;
     if meta.is_file() {
@@ -57,7 +58,7 @@ fn collect_files(root: &Path, rel: &str, out: &mut Vec<String>) -> std::io::Resu
         for entry in std::fs::read_dir(root.join(rel))? {
             let entry = entry?;
             let name = entry.file_name().to_string_lossy().into_owned();
-            if name == "target" {
+            if name == "target" || name == "node_modules" {
                 continue;
             }
             collect_files(root, &format!("{rel}/{name}"), out)?;
@@ -139,7 +140,9 @@ fn every_guest_is_in_the_manifest() {
         let entry = entry.unwrap();
         let name = entry.file_name().to_string_lossy().into_owned();
         let path = format!("guests/{name}");
-        if entry.path().join("Cargo.toml").is_file() && !listed(&path) {
+        let crate_or_package = entry.path().join("Cargo.toml").is_file()
+            || entry.path().join("package.json").is_file();
+        if crate_or_package && !listed(&path) {
             missing.push(path);
         }
     }
