@@ -61,7 +61,10 @@ async fn the_js_component_runs_fresh_and_warm() {
         }
         Value::from_pairs(pairs)
     };
-    let users = Value::array(vec![user("Ada", Some("ada@example.com")), user("Bob", None)]);
+    let users = Value::array(vec![
+        user("Ada", Some("ada@example.com")),
+        user("Bob", None),
+    ]);
     // A `none` field lifts to a nil map value (as for every component).
     let bob = Value::from_pairs([
         ("name", Value::str("Bob")),
