@@ -55,7 +55,7 @@ components=(
   "wasm-cli wasm_cli.wasm examples/wasm-cli/wasm/wasm_cli.wasm examples/wasm-cli/guest"
 )
 # guests/wat/<name>.wat with its WIT signatures in guests/wat/<name>.wit
-wat_guests=(answer greet_core trap_core pixel_core touch)
+wat_guests=(answer greet_core trap_core pixel_core touch bytes_core)
 # JavaScript components (componentize-js, npm): name | committed artifact | source folder.
 # componentize-js does not build byte-for-byte (it embeds temporary paths and its
 # snapshot's heap layout), so a JS guest is rebuilt only when its sources changed, and

@@ -390,7 +390,7 @@ fn payload_check(ty: Option<&Type>, v: Option<&Val>) -> std::result::Result<(), 
 pub fn check_lower(ty: &Type, v: &Value) -> Option<Val> {
     let mut path = ValuePath::new();
     let lowered = lower(ty, v, &mut path);
-    assert_eq!(path.as_str(), "", "the path is restored");
+    assert!(path.is_empty(), "the path is restored");
     match lowered {
         Ok(val) => {
             if let Err(e) = typecheck(ty, &val) {

@@ -11,7 +11,9 @@ use std::time::{Duration, Instant};
 
 use serde::Deserialize;
 use tokio::sync::{OwnedSemaphorePermit, TryAcquireError};
-use wasmtime::component::{ComponentExportIndex, Func, InstancePre, Type, Val};
+use wasmtime::component::{
+    ComponentExportIndex, ComponentNamedList, Func, InstancePre, Lower, Type, Val,
+};
 use wasmtime::{Store, StoreLimits, StoreLimitsBuilder, Trap};
 use wasmtime_wasi::{I32Exit, WasiCtx};
 use weft_core::{
@@ -19,7 +21,7 @@ use weft_core::{
 };
 use weft_runtime::{Lease, Pool, ProcessFactory, Runtime};
 
-use crate::convert::{self, Shape};
+use crate::convert::{self, Blob, BlobArg, BlobOut, BlobSig, Shape};
 use crate::engine::WasmEngine;
 use crate::store::StoreState;
 use crate::warm::Warm;
@@ -93,19 +95,41 @@ pub(crate) struct Shapes {
     pub(crate) params: Vec<(String, Shape)>,
     /// The first result's shape.
     pub(crate) result: Option<Shape>,
+    /// The method's signature when it is byte-shaped: called through wasmtime's typed
+    /// API, its bytes copied in bulk ([`convert::BlobSig`]).
+    pub(crate) blob: Option<BlobSig>,
 }
 
 impl Shapes {
     /// The shapes of a method taking `params` and returning `results`.
     pub(crate) fn of(params: &[(String, Type)], results: &[Type]) -> Shapes {
+        let params: Vec<(String, Shape)> = params
+            .iter()
+            .map(|(name, ty)| (name.clone(), Shape::of(ty)))
+            .collect();
+        let results: Vec<Shape> = results.iter().map(Shape::of).collect();
         Shapes {
-            params: params
-                .iter()
-                .map(|(name, ty)| (name.clone(), Shape::of(ty)))
-                .collect(),
-            result: results.first().map(Shape::of),
+            blob: BlobSig::of(&params, &results),
+            params,
+            result: results.into_iter().next(),
         }
     }
+}
+
+/// A call's arguments, lowered by the method's plan.
+pub(crate) enum Lowered<'a> {
+    /// One dynamic `Val` per parameter.
+    Dynamic(Vec<Val>),
+    /// The one argument of a byte-shaped method, with its signature.
+    Blob(BlobArg<'a>, BlobSig),
+}
+
+/// What a call's method returned.
+pub(crate) enum Returned {
+    /// The dynamic result slots.
+    Dynamic(Vec<Val>),
+    /// A byte-shaped method's result.
+    Blob(Option<BlobOut>),
 }
 
 /// The [`Function`] / [`ProcessFactory`] of a WASM entry.
@@ -149,8 +173,12 @@ pub(crate) struct Started {
 impl Loaded {
     /// One call of the entry's method with `args` (payload in, value out).
     pub(crate) async fn call(&self, cx: CallContext, args: Vec<Value>) -> Result<Value> {
-        let params = convert::lower_planned(&self.shapes.params, &args)
-            .map_err(|e| e.context(format!("{} ({})", self.method, self.id)))?;
+        let lowered = match self.shapes.blob {
+            Some(sig) => convert::lower_blob(sig, &self.shapes.params, &args)
+                .map(|arg| Lowered::Blob(arg, sig)),
+            None => convert::lower_planned(&self.shapes.params, &args).map(Lowered::Dynamic),
+        };
+        let params = lowered.map_err(|e| e.context(format!("{} ({})", self.method, self.id)))?;
         if let Some(warm) = &self.warm {
             return self.call_warm(warm, &cx, &params).await;
         }
@@ -165,7 +193,12 @@ impl Loaded {
 
     /// [`call`](Self::call) on a warm instance: an idle one when there is one, else a
     /// new one; put back only when the call returned normally.
-    async fn call_warm(&self, warm: &Arc<Warm>, cx: &CallContext, params: &[Val]) -> Result<Value> {
+    async fn call_warm(
+        &self,
+        warm: &Arc<Warm>,
+        cx: &CallContext,
+        params: &Lowered<'_>,
+    ) -> Result<Value> {
         let (call, wasi) = self.resolve_wasi(cx)?;
         let _slot = self.pool.lease(cx, || async { Ok(()) }).await?;
         let deadline = self.limits.deadline();
@@ -192,18 +225,12 @@ impl Loaded {
         instance
             .store
             .set_hostcall_fuel(self.limits.hostcall_fuel());
-        let mut results = convert::result_slots(&self.results);
-        let outcome = before(
-            deadline,
-            instance
-                .func
-                .call_async(&mut instance.store, params, &mut results),
-        )
-        .await;
+        let func = instance.func;
+        let outcome = before(deadline, self.run_func(&func, &mut instance.store, params)).await;
         if outcome.is_ok() {
             warm.put(instance);
         }
-        self.outcome(outcome.map(|()| results))
+        self.outcome(outcome)
     }
 
     /// Starts a call in `cx`: its WASI resolved, a pool slot and an engine instance
@@ -280,12 +307,33 @@ impl Loaded {
     async fn invoke(
         &self,
         store: &mut Store<StoreState>,
-        params: &[Val],
-    ) -> wasmtime::Result<Vec<Val>> {
+        params: &Lowered<'_>,
+    ) -> wasmtime::Result<Returned> {
         let func = self.instantiate(store).await?;
-        let mut results = convert::result_slots(&self.results);
-        func.call_async(&mut *store, params, &mut results).await?;
-        Ok(results)
+        self.run_func(&func, store, params).await
+    }
+
+    /// Calls the method's `func` with `params`: dynamically, or through the typed API
+    /// for a byte-shaped method.
+    async fn run_func(
+        &self,
+        func: &Func,
+        store: &mut Store<StoreState>,
+        params: &Lowered<'_>,
+    ) -> wasmtime::Result<Returned> {
+        Ok(match params {
+            Lowered::Dynamic(vals) => {
+                let mut results = convert::result_slots(&self.results);
+                func.call_async(&mut *store, vals, &mut results).await?;
+                Returned::Dynamic(results)
+            }
+            Lowered::Blob(BlobArg::Bytes(bytes), sig) => {
+                Returned::Blob(call_typed(func, store, (&**bytes,), sig.result).await?)
+            }
+            Lowered::Blob(BlobArg::Text(text), sig) => {
+                Returned::Blob(call_typed(func, store, (*text,), sig.result).await?)
+            }
+        })
     }
 
     /// Instantiates the entry in `store`: its method's function.
@@ -298,14 +346,15 @@ impl Loaded {
 
     /// The call's value: the lifted first result (nil without one), nil for a guest
     /// exiting with status 0, an error otherwise.
-    fn outcome(&self, outcome: wasmtime::Result<Vec<Val>>) -> Result<Value> {
+    fn outcome(&self, outcome: wasmtime::Result<Returned>) -> Result<Value> {
         let e = match outcome {
-            Ok(results) => {
-                return match (results.first(), &self.shapes.result) {
+            Ok(Returned::Dynamic(results)) => {
+                return match (results.into_iter().next(), &self.shapes.result) {
                     (Some(v), Some(shape)) => convert::lift_planned(shape, v),
                     _ => Ok(Value::Nil),
                 };
             }
+            Ok(Returned::Blob(out)) => return Ok(convert::lift_blob(out)),
             Err(e) => e,
         };
         match e.downcast_ref::<I32Exit>() {
@@ -398,6 +447,38 @@ impl Limits {
             .trap_on_grow_failure(true)
             .build()
     }
+}
+
+/// Calls `func` through wasmtime's typed API with `params` (one borrowed string or byte
+/// slice), typed by the byte-shaped method's `result`.
+async fn call_typed<P>(
+    func: &Func,
+    store: &mut Store<StoreState>,
+    params: P,
+    result: Option<Blob>,
+) -> wasmtime::Result<Option<BlobOut>>
+where
+    P: ComponentNamedList + Lower + Send + Sync,
+{
+    Ok(match result {
+        None => {
+            let typed = func.typed::<P, ()>(&*store)?;
+            typed.call_async(&mut *store, params).await?;
+            None
+        }
+        Some(Blob::Bytes) => {
+            let typed = func.typed::<P, (Vec<u8>,)>(&*store)?;
+            Some(BlobOut::Bytes(
+                typed.call_async(&mut *store, params).await?.0,
+            ))
+        }
+        Some(Blob::Text) => {
+            let typed = func.typed::<P, (String,)>(&*store)?;
+            Some(BlobOut::Text(
+                typed.call_async(&mut *store, params).await?.0,
+            ))
+        }
+    })
 }
 
 /// Runs `call`, stopping it at `deadline`: the epoch stops a guest that computes; this

@@ -38,14 +38,16 @@
 //! `argument 1 (users)[2].tags[1]: expected string, got integer`. Lifting errors are
 //! prefixed with `result` and the path when the bad value is nested (`result[3].id: …`).
 
+use std::borrow::Cow;
 use std::fmt;
-use std::fmt::Write as _;
 
 use wasmtime::component::{Type, Val};
 use weft_core::{Error, Map, Value};
 
+mod blob;
 mod shape;
 
+pub use blob::{Blob, BlobArg, BlobOut, BlobSig, lift_blob, lower_blob};
 pub use shape::Shape;
 
 /// Lowers call arguments for the function's `(name, type)` parameters, exactly one per parameter.
@@ -59,14 +61,7 @@ pub fn lower_args(params: &[(String, Type)], args: &[Value]) -> Result<Vec<Val>,
 
 /// [`lower_args`] with the parameters' shapes built once (at load).
 pub fn lower_planned(params: &[(String, Shape)], args: &[Value]) -> Result<Vec<Val>, Error> {
-    if params.len() != args.len() {
-        let plural = if params.len() == 1 { "" } else { "s" };
-        return Err(Error::invalid(format!(
-            "expected {} argument{plural}, got {}",
-            params.len(),
-            args.len()
-        )));
-    }
+    check_arity(params.len(), args.len())?;
     params
         .iter()
         .zip(args)
@@ -75,6 +70,17 @@ pub fn lower_planned(params: &[(String, Shape)], args: &[Value]) -> Result<Vec<V
             lower_shape(shape, arg, &mut ValuePath::argument(i + 1, name))
         })
         .collect()
+}
+
+/// Checks that a call passes exactly one argument per parameter.
+fn check_arity(params: usize, args: usize) -> Result<(), Error> {
+    if params == args {
+        return Ok(());
+    }
+    let plural = if params == 1 { "" } else { "s" };
+    Err(Error::invalid(format!(
+        "expected {params} argument{plural}, got {args}"
+    )))
 }
 
 /// Lowers one value for type `ty`; `path` names where it is, for errors.
@@ -205,11 +211,12 @@ fn lower_shape(shape: &Shape, v: &Value, path: &mut ValuePath) -> Result<Val, Er
 
 /// Lifts a result of type `ty` (exact for empty `list<u8>`, which becomes an empty string).
 pub fn lift_as(ty: &Type, v: &Val) -> Result<Value, Error> {
-    lift_planned(&Shape::of(ty), v)
+    lift_planned(&Shape::of(ty), v.clone())
 }
 
-/// [`lift_as`] with the result's shape built once (at load).
-pub fn lift_planned(shape: &Shape, v: &Val) -> Result<Value, Error> {
+/// [`lift_as`] with the result's shape built once (at load). It takes the result, so
+/// that its strings and record field names move into the [`Value`] uncopied.
+pub fn lift_planned(shape: &Shape, v: Val) -> Result<Value, Error> {
     lift_at(v, Some(shape), &mut ValuePath::new())
 }
 
@@ -219,49 +226,64 @@ pub fn result_slots(results: &[Type]) -> Vec<Val> {
     results.iter().map(|_| Val::Bool(false)).collect()
 }
 
-/// Where a value sits inside the arguments (`argument 1 (users)[2].tags`), for error messages.
+/// Where a value sits inside the arguments (`argument 1 (users)[2].tags`), for error
+/// messages. Kept cheap, since every value converted moves through it and almost none
+/// fails: the argument is named by reference, a key is copied into one buffer, an index
+/// is only noted, and the text is made when an error asks for it.
 #[derive(Clone, Debug, Default)]
-pub struct ValuePath {
-    text: String,
-    marks: Vec<usize>,
+pub struct ValuePath<'a> {
+    /// The argument (1-based number, parameter name), if the path starts at one.
+    argument: Option<(usize, &'a str)>,
+    /// The keys entered so far, each as `.key`.
+    keys: String,
+    /// One per segment entered, innermost last.
+    marks: Vec<Mark>,
 }
 
-impl ValuePath {
+/// A segment of a [`ValuePath`]: where `keys` ended when it was entered, and its index
+/// (`None` for a key, which is in `keys`).
+#[derive(Clone, Copy, Debug)]
+struct Mark {
+    at: usize,
+    index: Option<usize>,
+}
+
+impl<'a> ValuePath<'a> {
     /// An empty path (the value itself, no argument named).
-    pub fn new() -> ValuePath {
+    pub fn new() -> ValuePath<'a> {
         ValuePath::default()
     }
 
     /// The path of argument `number` (1-based) whose parameter is `name`.
-    pub fn argument(number: usize, name: &str) -> ValuePath {
-        let text = if name.is_empty() {
-            format!("argument {number}")
-        } else {
-            format!("argument {number} ({name})")
-        };
+    pub fn argument(number: usize, name: &'a str) -> ValuePath<'a> {
         ValuePath {
-            text,
-            marks: Vec::new(),
+            argument: Some((number, name)),
+            ..ValuePath::default()
         }
     }
 
-    /// The path as text.
-    pub fn as_str(&self) -> &str {
-        &self.text
+    /// True for the path of the value itself.
+    pub fn is_empty(&self) -> bool {
+        self.argument.is_none() && self.marks.is_empty()
     }
 
     /// Runs `f` with the 0-based `index` (shown 1-based) appended to the path.
     fn at_index<T>(&mut self, index: usize, f: impl FnOnce(&mut Self) -> T) -> T {
-        self.marks.push(self.text.len());
-        let _ = write!(self.text, "[{}]", index.saturating_add(1));
+        self.marks.push(Mark {
+            at: self.keys.len(),
+            index: Some(index),
+        });
         self.scoped(f)
     }
 
     /// Runs `f` with `.key` appended to the path.
     fn at_key<T>(&mut self, key: &str, f: impl FnOnce(&mut Self) -> T) -> T {
-        self.marks.push(self.text.len());
-        self.text.push('.');
-        self.text.push_str(key);
+        self.marks.push(Mark {
+            at: self.keys.len(),
+            index: None,
+        });
+        self.keys.push('.');
+        self.keys.push_str(key);
         self.scoped(f)
     }
 
@@ -269,15 +291,28 @@ impl ValuePath {
     fn scoped<T>(&mut self, f: impl FnOnce(&mut Self) -> T) -> T {
         let out = f(self);
         if let Some(mark) = self.marks.pop() {
-            self.text.truncate(mark);
+            self.keys.truncate(mark.at);
         }
         out
     }
 }
 
-impl fmt::Display for ValuePath {
+impl fmt::Display for ValuePath<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.text)
+        match self.argument {
+            Some((number, "")) => write!(f, "argument {number}")?,
+            Some((number, name)) => write!(f, "argument {number} ({name})")?,
+            None => {}
+        }
+        let mut from = 0;
+        for mark in &self.marks {
+            if let Some(index) = mark.index {
+                f.write_str(&self.keys[from..mark.at])?;
+                write!(f, "[{}]", index.saturating_add(1))?;
+                from = mark.at;
+            }
+        }
+        f.write_str(&self.keys[from..])
     }
 }
 
@@ -359,20 +394,21 @@ fn utf8<'v>(b: &'v [u8], path: &ValuePath) -> Result<&'v str, Error> {
     })
 }
 
-/// The bytes of a `list<u8>`: a byte string or an array of integers 0..=255.
+/// A `list<u8>` as one `Val` per byte.
 fn lower_bytes(v: &Value, path: &mut ValuePath) -> Result<Vec<Val>, Error> {
+    Ok(bytes_of(v, path)?.iter().map(|&x| Val::U8(x)).collect())
+}
+
+/// The bytes of a `list<u8>`: a byte string (borrowed) or an array of integers 0..=255.
+fn bytes_of<'v>(v: &'v Value, path: &mut ValuePath) -> Result<Cow<'v, [u8]>, Error> {
     match v {
-        Value::Str(b) => Ok(b.iter().map(|&x| Val::U8(x)).collect()),
+        Value::Str(b) => Ok(Cow::Borrowed(b)),
         Value::Array(items) => items
             .iter()
             .enumerate()
-            .map(|(i, item)| {
-                path.at_index(i, |path| {
-                    Ok(Val::U8(int_in(item, path, "u8", 0, 255)? as u8))
-                })
-            })
+            .map(|(i, item)| path.at_index(i, |path| Ok(int_in(item, path, "u8", 0, 255)? as u8)))
             .collect(),
-        Value::Map(m) if m.is_empty() => Ok(Vec::new()),
+        Value::Map(m) if m.is_empty() => Ok(Cow::Borrowed(&[])),
         _ => Err(mismatch(path, "string or array of bytes", v)),
     }
 }
@@ -528,24 +564,24 @@ fn lower_flags(names: &[Box<str>], v: &Value, path: &mut ValuePath) -> Result<Ve
 }
 
 /// Lifts `v`, following `shape` where known (it only decides empty `list<u8>`s).
-fn lift_at(v: &Val, shape: Option<&Shape>, path: &mut ValuePath) -> Result<Value, Error> {
+fn lift_at(v: Val, shape: Option<&Shape>, path: &mut ValuePath) -> Result<Value, Error> {
     Ok(match v {
-        Val::Bool(b) => Value::Bool(*b),
-        Val::S8(n) => Value::Int((*n).into()),
-        Val::U8(n) => Value::Int((*n).into()),
-        Val::S16(n) => Value::Int((*n).into()),
-        Val::U16(n) => Value::Int((*n).into()),
-        Val::S32(n) => Value::Int((*n).into()),
-        Val::U32(n) => Value::Int((*n).into()),
-        Val::S64(n) => Value::Int(*n),
-        Val::U64(n) => Value::Int(i64::try_from(*n).map_err(|_| {
+        Val::Bool(b) => Value::Bool(b),
+        Val::S8(n) => Value::Int(n.into()),
+        Val::U8(n) => Value::Int(n.into()),
+        Val::S16(n) => Value::Int(n.into()),
+        Val::U16(n) => Value::Int(n.into()),
+        Val::S32(n) => Value::Int(n.into()),
+        Val::U32(n) => Value::Int(n.into()),
+        Val::S64(n) => Value::Int(n),
+        Val::U64(n) => Value::Int(i64::try_from(n).map_err(|_| {
             let msg = format!("u64 value {n} does not fit a Lua integer");
             lift_error(Error::internal, path, msg)
         })?),
-        Val::Float32(f) => Value::Float((*f).into()),
-        Val::Float64(f) => Value::Float(*f),
+        Val::Float32(f) => Value::Float(f.into()),
+        Val::Float64(f) => Value::Float(f),
         Val::Char(c) => Value::str(c.to_string()),
-        Val::String(s) => Value::str(s.as_str()),
+        Val::String(s) => Value::str(s),
         Val::List(items) => {
             let elem = match shape {
                 Some(Shape::List(elem)) => Some(&**elem),
@@ -556,7 +592,7 @@ fn lift_at(v: &Val, shape: Option<&Shape>, path: &mut ValuePath) -> Result<Value
                 None => matches!(items.first(), Some(Val::U8(_))),
             };
             if bytes {
-                Value::bytes(lift_bytes(items, path)?)
+                Value::bytes(lift_bytes(&items, path)?)
             } else {
                 lift_items(items, elem, path)?
             }
@@ -574,7 +610,7 @@ fn lift_at(v: &Val, shape: Option<&Shape>, path: &mut ValuePath) -> Result<Value
                 _ => &[],
             };
             let mut out = Vec::with_capacity(items.len());
-            for (i, item) in items.iter().enumerate() {
+            for (i, item) in items.into_iter().enumerate() {
                 out.push(path.at_index(i, |path| lift_at(item, types.get(i), path))?);
             }
             Value::array(out)
@@ -585,10 +621,10 @@ fn lift_at(v: &Val, shape: Option<&Shape>, path: &mut ValuePath) -> Result<Value
                 _ => &[],
             };
             let mut map = Map::with_capacity(fields.len());
-            for (i, (name, field)) in fields.iter().enumerate() {
+            for (i, (name, field)) in fields.into_iter().enumerate() {
                 let field_shape = types.get(i).map(|f| &f.shape);
-                let value = path.at_key(name, |path| lift_at(field, field_shape, path))?;
-                map.insert(name.clone(), value);
+                let value = path.at_key(&name, |path| lift_at(field, field_shape, path))?;
+                map.insert(name, value);
             }
             Value::map(map)
         }
@@ -596,20 +632,20 @@ fn lift_at(v: &Val, shape: Option<&Shape>, path: &mut ValuePath) -> Result<Value
             let case_shape = match shape {
                 Some(Shape::Variant(cases)) => cases
                     .iter()
-                    .find(|c| &*c.name == case)
+                    .find(|c| *c.name == case)
                     .and_then(|c| c.shape.as_ref()),
                 _ => None,
             };
-            lift_arm(case, payload.as_deref(), case_shape, path)?
+            lift_arm(case, payload.map(|p| *p), case_shape, path)?
         }
-        Val::Enum(case) => Value::str(case.as_str()),
+        Val::Enum(case) => Value::str(case),
         Val::Option(None) => Value::Nil,
         Val::Option(Some(inner)) => {
             let inner_shape = match shape {
                 Some(Shape::Option(inner)) => Some(&**inner),
                 _ => None,
             };
-            lift_at(inner, inner_shape, path)?
+            lift_at(*inner, inner_shape, path)?
         }
         Val::Result(result) => {
             let (ok_shape, err_shape) = match shape {
@@ -617,11 +653,11 @@ fn lift_at(v: &Val, shape: Option<&Shape>, path: &mut ValuePath) -> Result<Value
                 _ => (None, None),
             };
             match result {
-                Ok(payload) => lift_arm("ok", payload.as_deref(), ok_shape, path)?,
-                Err(payload) => lift_arm("err", payload.as_deref(), err_shape, path)?,
+                Ok(payload) => lift_arm("ok".into(), payload.map(|p| *p), ok_shape, path)?,
+                Err(payload) => lift_arm("err".into(), payload.map(|p| *p), err_shape, path)?,
             }
         }
-        Val::Flags(names) => Value::array(names.iter().map(|n| Value::str(n.as_str())).collect()),
+        Val::Flags(names) => Value::array(names.into_iter().map(Value::str).collect()),
         Val::Map(pairs) => {
             let (key_shape, value_shape) = match shape {
                 Some(Shape::Map(key, value)) => (Some(&**key), Some(&**value)),
@@ -652,9 +688,9 @@ fn lift_bytes(items: &[Val], path: &ValuePath) -> Result<Vec<u8>, Error> {
 }
 
 /// A lifted array, each item as `elem` where known.
-fn lift_items(items: &[Val], elem: Option<&Shape>, path: &mut ValuePath) -> Result<Value, Error> {
+fn lift_items(items: Vec<Val>, elem: Option<&Shape>, path: &mut ValuePath) -> Result<Value, Error> {
     let items = items
-        .iter()
+        .into_iter()
         .enumerate()
         .map(|(i, item)| path.at_index(i, |path| lift_at(item, elem, path)))
         .collect::<Result<Vec<_>, _>>()?;
@@ -663,13 +699,13 @@ fn lift_items(items: &[Val], elem: Option<&Shape>, path: &mut ValuePath) -> Resu
 
 /// `{key = payload}`, or `{key = true}` for an arm without a payload.
 fn lift_arm(
-    key: &str,
-    payload: Option<&Val>,
+    key: String,
+    payload: Option<Val>,
     shape: Option<&Shape>,
     path: &mut ValuePath,
 ) -> Result<Value, Error> {
     let value = match payload {
-        Some(payload) => path.at_key(key, |path| lift_at(payload, shape, path))?,
+        Some(payload) => path.at_key(&key, |path| lift_at(payload, shape, path))?,
         None => Value::Bool(true),
     };
     Ok(Value::from_pairs([(key, value)]))
@@ -677,7 +713,7 @@ fn lift_arm(
 
 /// A lifted `map<K, V>`: a map for string keys, else an array of `{key, value}` pairs.
 fn lift_map(
-    pairs: &[(Val, Val)],
+    pairs: Vec<(Val, Val)>,
     key_ty: Option<&Shape>,
     value_ty: Option<&Shape>,
     path: &mut ValuePath,
@@ -696,13 +732,13 @@ fn lift_map(
                     "map key is not a string".into(),
                 ));
             };
-            let value = path.at_key(key, |path| lift_at(value, value_ty, path))?;
-            map.insert(key.clone(), value);
+            let value = path.at_key(&key, |path| lift_at(value, value_ty, path))?;
+            map.insert(key, value);
         }
         return Ok(Value::map(map));
     }
     let mut out = Vec::with_capacity(pairs.len());
-    for (i, (key, value)) in pairs.iter().enumerate() {
+    for (i, (key, value)) in pairs.into_iter().enumerate() {
         let pair = path.at_index(i, |path| {
             let key = path.at_index(0, |path| lift_at(key, key_ty, path))?;
             let value = path.at_index(1, |path| lift_at(value, value_ty, path))?;
@@ -715,7 +751,7 @@ fn lift_map(
 
 /// An Invalid error at `path`.
 fn invalid(path: &ValuePath, msg: String) -> Error {
-    if path.as_str().is_empty() {
+    if path.is_empty() {
         Error::invalid(msg)
     } else {
         Error::invalid(format!("{path}: {msg}"))
@@ -734,7 +770,7 @@ fn unsupported(path: &ValuePath, ty: &str) -> Error {
 
 /// A lifting error; nested values are named `result<path>`.
 fn lift_error(kind: fn(String) -> Error, path: &ValuePath, msg: String) -> Error {
-    if path.as_str().is_empty() {
+    if path.is_empty() {
         kind(msg)
     } else {
         kind(format!("result{path}: {msg}"))

@@ -48,6 +48,25 @@ entries:
     kind: function.lua
     source: "return {run = function(x) return x end}"
     method: run
+  # The Lua floor of the records bench: the tables a Lua -> Lua call must build (the
+  # callee's arguments and the caller's results), made n times by a deep copy inside
+  # one VM, with no conversion and no call.
+  - name: copy_twice
+    kind: function.lua
+    source: |
+      local function copy(v)
+        if type(v) ~= "table" then return v end
+        local t = {}
+        for k, x in pairs(v) do t[k] = copy(x) end
+        return t
+      end
+      return {run = function(n, users)
+        for _ = 1, n do
+          copy(copy(users))
+        end
+        return n
+      end}
+    method: run
   # Calls `target` n times with the same arguments.
   - name: loop_args
     kind: function.lua
@@ -203,6 +222,23 @@ fn calls(c: &mut Criterion) {
             })
         })
     });
+    group.bench_function(
+        "floor: the same records deep-copied twice inside one Lua VM",
+        |b| {
+            b.iter_custom(|iters| {
+                let args = vec![Value::Int(iters as i64), users.clone()];
+                rt.block_on(async {
+                    let start = Instant::now();
+                    runtime
+                        .functions
+                        .call(&cx, "bench:copy_twice", args)
+                        .await
+                        .unwrap();
+                    start.elapsed()
+                })
+            })
+        },
+    );
     group.bench_function("rust->lua call through the registry", |b| {
         b.iter(|| {
             rt.block_on(runtime.functions.call(

@@ -159,7 +159,7 @@ unsafe fn sequence(
             let item = read(state, top, depth + 1);
             ffi::lua_settop(state, top - 1);
             let item = item?;
-            if item == Value::Nil {
+            if item.is_nil() {
                 holes += 1;
                 if holes > SPARSE_HOLES && holes > 2 * (i - holes) {
                     return Ok(None);
@@ -174,8 +174,15 @@ unsafe fn sequence(
 /// The table at `idx` as a map with string keys, in `next` order (as `pairs`).
 unsafe fn map(state: *mut ffi::lua_State, idx: c_int, depth: usize) -> Result<Map, Raw> {
     unsafe {
-        let mut map = Map::new();
         let key = ffi::lua_gettop(state) + 1;
+        // Counted first, so the map is allocated once at its size.
+        let mut len = 0usize;
+        ffi::lua_pushnil(state);
+        while ffi::lua_next(state, idx) != 0 {
+            len += 1;
+            ffi::lua_settop(state, key);
+        }
+        let mut map = Map::with_capacity(len);
         ffi::lua_pushnil(state);
         while ffi::lua_next(state, idx) != 0 {
             let name = match key_string(state, key) {

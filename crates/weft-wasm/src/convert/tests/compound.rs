@@ -57,7 +57,7 @@ fn nested_errors_name_the_path() {
     let mut path = ValuePath::new();
     let err = lower(&ty("point"), &map([("x", s("1"))]), &mut path).unwrap_err();
     assert_eq!(err.to_string(), ".x: expected integer, got string");
-    assert_eq!(path.as_str(), "", "the path is restored after an error");
+    assert_eq!(path.to_string(), "", "the path is restored after an error");
 }
 
 #[test]

@@ -142,6 +142,7 @@ fn empty_map() -> Value {
     Value::map(Map::new())
 }
 
+mod blob;
 mod calls;
 mod compound;
 mod scalars;
