@@ -10,14 +10,14 @@
 //! Run: `cargo bench -p weft --bench js`. Figures go to docs/performance.md.
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use sha2::{Digest, Sha256};
-use weft::boot_app;
 use weft_core::Value;
-use weft_registry::{BootOptions, LoadOptions};
+
+mod calls;
+use calls::{LUA_LOOP, boot, lua_loop, users};
 
 /// The same allocator as the `weft` binary.
 #[global_allocator]
@@ -49,22 +49,7 @@ fn index() -> String {
             "  - {{name: {name}, kind: function.wasm, fs: b:guests, path: /js.wasm, hash: \"sha256:{hash}\", method: {method}{pool}}}\n"
         ));
     }
-    s.push_str(
-        r#"  - name: loop
-    kind: function.lua
-    method: run
-    modules: [funcs]
-    source: |
-      return {run = function(target, n, ...)
-        local call = funcs.call
-        for _ = 1, n do
-          local _, err = call(target, ...)
-          if err then error(err) end
-        end
-        return n
-      end}
-"#,
-    );
+    s.push_str(LUA_LOOP);
     s
 }
 
@@ -80,22 +65,6 @@ fn write_app(root: &Path, cache: &Path) {
         ),
     )
     .unwrap();
-}
-
-fn boot(root: &Path) -> (tokio::runtime::Runtime, Arc<weft_runtime::Runtime>) {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
-    let opts = LoadOptions {
-        root: root.to_path_buf(),
-        ..LoadOptions::default()
-    };
-    let booted = rt
-        .block_on(boot_app(&opts, &BootOptions::default()))
-        .unwrap();
-    (rt, booted.runtime)
 }
 
 fn median(mut v: Vec<Duration>) -> Duration {
@@ -157,18 +126,7 @@ fn calls(c: &mut Criterion) {
     }
 
     let lua_loop = |target: &'static str, args: Vec<Value>| {
-        let app = app.clone();
-        let cx = cx.clone();
-        let tokio_rt = &tokio_rt;
-        move |iters: u64| {
-            let mut call_args = vec![Value::str(target), Value::Int(iters as i64)];
-            call_args.extend(args.iter().cloned());
-            tokio_rt.block_on(async {
-                let start = Instant::now();
-                app.functions.call(&cx, "b:loop", call_args).await.unwrap();
-                start.elapsed()
-            })
-        }
+        lua_loop(&tokio_rt, &app, &cx, "b:loop", target, args)
     };
     let two = || vec![Value::Int(2), Value::Int(40)];
     let mut fresh = lua_loop("b:add", two());
@@ -179,17 +137,7 @@ fn calls(c: &mut Criterion) {
     group.bench_function("funcs.call lua->js add, warm instance", |b| {
         b.iter_custom(&mut warm)
     });
-    let users: Vec<Value> = (0..100)
-        .map(|i| {
-            Value::from_pairs([
-                ("name", Value::str(format!("user{i}"))),
-                ("age", Value::Int(i % 100)),
-                ("tags", Value::array(vec![Value::str("a"), Value::str("b")])),
-                ("email", Value::str(format!("u{i}@example.com"))),
-            ])
-        })
-        .collect();
-    let mut records = lua_loop("b:users_warm", vec![Value::array(users)]);
+    let mut records = lua_loop("b:users_warm", vec![users(100)]);
     group.bench_function(
         "funcs.call lua->js list of 100 records in and out, warm instance",
         |b| b.iter_custom(&mut records),

@@ -18,6 +18,8 @@ use weft::boot_app;
 use weft_core::{Actor, Map, Scope, Value};
 use weft_registry::{BootOptions, LoadOptions};
 
+mod calls;
+
 /// The same allocator as the `weft` binary.
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -193,17 +195,7 @@ fn calls(c: &mut Criterion) {
             })
         },
     );
-    let users: Vec<Value> = (0..100)
-        .map(|i| {
-            Value::from_pairs([
-                ("name", Value::str(format!("user{i}"))),
-                ("age", Value::Int(i % 100)),
-                ("tags", Value::array(vec![Value::str("a"), Value::str("b")])),
-                ("email", Value::str(format!("u{i}@example.com"))),
-            ])
-        })
-        .collect();
-    let users = Value::array(users);
+    let users = calls::users(100);
     group.bench_function("funcs.call lua->lua list of 100 records in and out", |b| {
         b.iter_custom(|iters| {
             let args = vec![

@@ -13,14 +13,14 @@
 //! Run: `cargo bench -p weft --bench wasm`. Figures go to docs/performance.md.
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use sha2::{Digest, Sha256};
-use weft::boot_app;
 use weft_core::Value;
-use weft_registry::{BootOptions, LoadOptions};
+
+mod calls;
+use calls::{LUA_LOOP, boot, lua_loop, users};
 
 /// The same allocator as the `weft` binary.
 #[global_allocator]
@@ -97,39 +97,8 @@ fn index() -> String {
     ] {
         s.push_str(&entry(&format!("add_{name}"), "add", pool));
     }
-    s.push_str(
-        r#"  - name: loop
-    kind: function.lua
-    method: run
-    modules: [funcs]
-    source: |
-      return {run = function(target, n, ...)
-        local call = funcs.call
-        for _ = 1, n do
-          local _, err = call(target, ...)
-          if err then error(err) end
-        end
-        return n
-      end}
-"#,
-    );
+    s.push_str(LUA_LOOP);
     s
-}
-
-fn boot(root: &Path) -> (tokio::runtime::Runtime, Arc<weft_runtime::Runtime>) {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
-    let opts = LoadOptions {
-        root: root.to_path_buf(),
-        ..LoadOptions::default()
-    };
-    let booted = rt
-        .block_on(boot_app(&opts, &BootOptions::default()))
-        .unwrap();
-    (rt, booted.runtime)
 }
 
 fn calls(c: &mut Criterion) {
@@ -197,18 +166,7 @@ fn calls(c: &mut Criterion) {
     }
 
     let lua_loop = |target: &'static str, args: Vec<Value>| {
-        let app = app.clone();
-        let cx = cx.clone();
-        let tokio_rt = &tokio_rt;
-        move |iters: u64| {
-            let mut call_args = vec![Value::str(target), Value::Int(iters as i64)];
-            call_args.extend(args.iter().cloned());
-            tokio_rt.block_on(async {
-                let start = Instant::now();
-                app.functions.call(&cx, "b:loop", call_args).await.unwrap();
-                start.elapsed()
-            })
-        }
+        lua_loop(&tokio_rt, &app, &cx, "b:loop", target, args)
     };
     let mut add = lua_loop("b:add", vec![Value::Int(2), Value::Int(40)]);
     group.bench_function("funcs.call lua->wasm add(s32, s32), fresh instance", |b| {
@@ -233,17 +191,7 @@ fn calls(c: &mut Criterion) {
             },
         );
     }
-    let users: Vec<Value> = (0..100)
-        .map(|i| {
-            Value::from_pairs([
-                ("name", Value::str(format!("user{i}"))),
-                ("age", Value::Int(i % 100)),
-                ("tags", Value::array(vec![Value::str("a"), Value::str("b")])),
-                ("email", Value::str(format!("u{i}@example.com"))),
-            ])
-        })
-        .collect();
-    let users = Value::array(users);
+    let users = users(100);
     let mut records = lua_loop("b:users", vec![users.clone()]);
     group.bench_function("funcs.call lua->wasm list of 100 records in and out", |b| {
         b.iter_custom(&mut records)
