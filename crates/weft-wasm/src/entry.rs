@@ -9,7 +9,7 @@
 use std::sync::{Arc, Weak};
 
 use serde::Deserialize;
-use weft_core::{BoxFuture, Error, Result};
+use weft_core::{BoxFuture, EntryId, Error, Result};
 use weft_registry::{BootMode, Entry, KindHandler, Staged};
 use weft_runtime::{Pool, PoolConfig, Runtime};
 
@@ -133,9 +133,11 @@ fn load(
     } else {
         // Boot reads the file as the runtime itself; a filesystem not registered yet
         // defers the entry (NotFound).
+        // A bare name is an entry of this one's namespace, as everywhere in the app.
+        let fs_id = EntryId::resolve(config.fs.trim(), entry.id.ns());
         let fs = caps
             .fs
-            .get(&rt.system_context(), &config.fs)
+            .get(&rt.system_context(), fs_id.as_str())
             .map_err(|e| e.in_field("fs"))?;
         // A missing file will not appear later: reject instead of deferring (NotFound).
         let bytes = fs
@@ -149,7 +151,7 @@ fn load(
     let profiles = profiles::check(&config.imports, kind == BinaryKind::Component)
         .map_err(|e| e.in_field("imports"))?;
     let grants = Grants::of(&profiles);
-    let plan = WasiPlan::new(&config.wasi, grants)?;
+    let plan = WasiPlan::new(&config.wasi, grants, entry.id.ns())?;
     let component_bytes = match kind {
         BinaryKind::Component => bytes,
         BinaryKind::Core => {

@@ -101,9 +101,10 @@ pub(crate) struct WasiMount {
 }
 
 impl WasiPlan {
-    /// The plan of an entry; `wasi:` fields that need a profile the entry did not
-    /// import are errors naming the field.
-    pub fn new(config: &WasiConfig, grants: Grants) -> Result<WasiPlan> {
+    /// The plan of an entry in namespace `ns` (a mount's bare `fs` name is resolved
+    /// against it); `wasi:` fields that need a profile the entry did not import are
+    /// errors naming the field.
+    pub fn new(config: &WasiConfig, grants: Grants, ns: &str) -> Result<WasiPlan> {
         let needs = |field: &str, profile: &str| {
             Err(Error::invalid(format!(
                 "{field} needs `{profile}` in imports (without it the guest cannot see it)"
@@ -133,7 +134,10 @@ impl WasiPlan {
         let mut mounts: Vec<_> = config
             .mounts
             .iter()
-            .map(|m| (m.fs.clone(), clean_guest_path(&m.guest), m.read_only))
+            .map(|m| {
+                let fs = EntryId::resolve(m.fs.trim(), ns).as_str().to_owned();
+                (fs, clean_guest_path(&m.guest), m.read_only)
+            })
             .collect();
         mounts.sort_by(|a, b| a.1.cmp(&b.1));
         Ok(WasiPlan {
@@ -315,15 +319,15 @@ mod tests {
             }],
             ..WasiConfig::default()
         };
-        let err = WasiPlan::new(&config, Grants::of(&[Profile::Cli])).unwrap_err();
+        let err = WasiPlan::new(&config, Grants::of(&[Profile::Cli]), "app").unwrap_err();
         assert!(err.message().contains("wasi:filesystem"), "{err}");
         let config = WasiConfig {
             args: Some(vec!["a".into()]),
             ..WasiConfig::default()
         };
-        let err = WasiPlan::new(&config, Grants::default()).unwrap_err();
+        let err = WasiPlan::new(&config, Grants::default(), "app").unwrap_err();
         assert!(err.message().contains("wasi:cli"), "{err}");
-        assert!(WasiPlan::new(&config, Grants::of(&[Profile::Cli])).is_ok());
+        assert!(WasiPlan::new(&config, Grants::of(&[Profile::Cli]), "app").is_ok());
     }
 
     #[test]

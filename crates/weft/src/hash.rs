@@ -21,7 +21,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
-use weft_core::{Error, ErrorKind};
+use weft_core::{EntryId, Error, ErrorKind};
 use weft_fs::FsRoot;
 use weft_registry::{App, Entry, LoadOptions, load_app};
 
@@ -211,10 +211,11 @@ fn target<'a>(app: &App, entry: &'a Entry) -> Result<Target<'a>, String> {
     if fields.path.is_empty() {
         return Err(invalid("path", "path is required".into()));
     }
+    let fs_id = EntryId::resolve(fields.fs.trim(), entry.id.ns());
     let fs = app
         .entries
         .iter()
-        .find(|e| e.id.as_str() == fields.fs && e.kind == "fs.directory")
+        .find(|e| e.id == fs_id && e.kind == "fs.directory")
         .ok_or_else(|| invalid("fs", format!("no fs.directory entry {:?}", fields.fs)))?;
     let directory = fs
         .data
@@ -234,7 +235,7 @@ fn target<'a>(app: &App, entry: &'a Entry) -> Result<Target<'a>, String> {
             format!(
                 "cannot read {} (fs {}, path {}): {why}{}",
                 shown.display(),
-                fields.fs,
+                fs.id,
                 fields.path,
                 if missing { "; build it first" } else { "" }
             ),

@@ -399,7 +399,7 @@ entries:
       wit: "answer: func() -> s32;"
   - name: fresh
     kind: function.wasm
-    fs: t:files
+    fs: files
     path: /answer.wasm
     hash: {file_hash}
     method: answer

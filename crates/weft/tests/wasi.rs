@@ -686,3 +686,23 @@ async fn a_mount_of_a_missing_filesystem_fails_the_call() {
         "{err}"
     );
 }
+
+/// A bare `fs` name (the module's file, a mount) is an entry of the WASM entry's own
+/// namespace, as a bare reference is everywhere in an app.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bare_fs_names_resolve_in_the_entrys_namespace() {
+    let qualified = entry(
+        "read",
+        USER,
+        "read-file",
+        "    imports: [wasi:filesystem]\n    wasi:\n      mounts:\n        - {fs: data, guest: /data}\n",
+    );
+    let bare = qualified.replace("fs: t:guests", "fs: guests");
+    assert_ne!(bare, qualified, "the entry names its module's fs");
+    let app = App::boot(&bare).await;
+    let out = app
+        .call("t:read", vec![s("/data/hello.txt")])
+        .await
+        .unwrap();
+    assert_eq!(ok_of(&out), Some(&s("hello from the mount")));
+}
