@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::Semaphore;
 use wasmtime::component::Component;
 use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
-use weft_core::{EntryId, Error, Result};
+use weft_core::{EntryId, Error, Result, Value};
 use weft_registry::BootMode;
 
 use crate::cache::CompileCache;
@@ -26,8 +26,12 @@ use crate::cache::CompileCache;
 /// How often the epoch advances; one tick is the unit of deadlines.
 const TICK: Duration = Duration::from_millis(1);
 
-/// Bytes of each freed memory or table reset in place instead of decommitted.
-const KEEP_RESIDENT: usize = 2 << 20;
+/// MB of each freed memory or table reset in place instead of decommitted, unless
+/// `wasm.keep_resident_mb` says otherwise.
+const DEFAULT_KEEP_RESIDENT_MB: i64 = 2;
+
+/// The largest `wasm.keep_resident_mb` accepted.
+const MAX_KEEP_RESIDENT_MB: i64 = 1024;
 
 /// Decommits gathered before one flush (each flush is a TLB shootdown).
 const DECOMMIT_BATCH: usize = 1;
@@ -39,6 +43,9 @@ pub struct EngineConfig {
     pub max_instances: u32,
     /// Where compiled components are cached (`None`: no cache).
     pub cache_dir: Option<PathBuf>,
+    /// `wasm.keep_resident_mb` as the config gives it (`None`: the default,
+    /// [`DEFAULT_KEEP_RESIDENT_MB`]); checked when the engine is made.
+    pub keep_resident_mb: Option<Value>,
     /// Told about every compile (`None`: nobody listens). The engine knows no terminal:
     /// the CLI renders these as it sees fit.
     pub progress: Option<CompileProgress>,
@@ -103,10 +110,14 @@ impl WasmEngine {
     /// Builds the engine and starts its epoch ticker thread.
     pub(crate) fn new(config: &EngineConfig) -> Result<Arc<WasmEngine>> {
         let n = config.max_instances.max(1);
+        let keep_resident = keep_resident_bytes(config.keep_resident_mb.as_ref())?;
         let mut cfg = Config::new();
         cfg.wasm_component_model(true)
             .epoch_interruption(true)
-            .allocation_strategy(InstanceAllocationStrategy::Pooling(pooling(n)));
+            .allocation_strategy(InstanceAllocationStrategy::Pooling(pooling(
+                n,
+                keep_resident,
+            )));
         let engine = Engine::new(&cfg).map_err(|e| Error::internal(format!("wasm engine: {e}")))?;
         let stop_ticker = Arc::new(AtomicBool::new(false));
         start_ticker(engine.clone(), stop_ticker.clone())?;
@@ -183,7 +194,7 @@ fn start_ticker(engine: Engine, stop: Arc<AtomicBool>) -> Result<()> {
 }
 
 /// The pooling allocator for `n` component instances at once.
-fn pooling(n: u32) -> PoolingAllocationConfig {
+fn pooling(n: u32, keep_resident: usize) -> PoolingAllocationConfig {
     let mut pool = PoolingAllocationConfig::default();
     pool.total_component_instances(n)
         .total_core_instances(n.saturating_mul(8))
@@ -196,8 +207,55 @@ fn pooling(n: u32) -> PoolingAllocationConfig {
         // with PAGEMAP_SCAN where the kernel has it) instead of `madvise`: no TLB
         // shootdown per call. Pages kept resident stay bounded by the warm slots.
         .pagemap_scan(wasmtime::Enabled::Auto)
-        .linear_memory_keep_resident(KEEP_RESIDENT)
-        .table_keep_resident(KEEP_RESIDENT)
+        .linear_memory_keep_resident(keep_resident)
+        .table_keep_resident(keep_resident)
         .decommit_batch_size(DECOMMIT_BATCH);
     pool
+}
+
+/// The bytes kept resident per freed memory or table: `wasm.keep_resident_mb`, an
+/// integer from 0 to [`MAX_KEEP_RESIDENT_MB`].
+fn keep_resident_bytes(mb: Option<&Value>) -> Result<usize> {
+    let mb = match mb {
+        None => DEFAULT_KEEP_RESIDENT_MB,
+        Some(v) => v
+            .as_int()
+            .filter(|mb| (0..=MAX_KEEP_RESIDENT_MB).contains(mb))
+            .ok_or_else(|| {
+                Error::invalid(format!(
+                    "wasm.keep_resident_mb: expected an integer from 0 to \
+                     {MAX_KEEP_RESIDENT_MB} (MB kept resident per freed guest memory), got {}",
+                    v.to_display_string()
+                ))
+            })?,
+    };
+    Ok(usize::try_from(mb).unwrap_or(0) << 20)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keep_resident_is_a_bounded_number_of_megabytes() {
+        assert_eq!(keep_resident_bytes(None).unwrap(), 2 << 20);
+        assert_eq!(keep_resident_bytes(Some(&Value::Int(0))).unwrap(), 0);
+        assert_eq!(
+            keep_resident_bytes(Some(&Value::Int(64))).unwrap(),
+            64 << 20
+        );
+        for bad in [
+            Value::Int(-1),
+            Value::Int(1025),
+            Value::str("lots"),
+            Value::Float(1.5),
+        ] {
+            let err = keep_resident_bytes(Some(&bad)).unwrap_err();
+            assert!(
+                err.message()
+                    .starts_with("wasm.keep_resident_mb: expected an integer"),
+                "{err}"
+            );
+        }
+    }
 }

@@ -144,9 +144,10 @@ fn handlers(
     ]
 }
 
-/// The WASM engine settings: `wasm.max_instances` (default 256) and `wasm.cache_dir`
+/// The WASM engine settings: `wasm.max_instances` (default 256), `wasm.cache_dir`
 /// (relative to the app root; `""` turns the cache off; default: the user's cache
-/// directory, never the app's, see [`user_cache_dir`]); `progress` hears every compile.
+/// directory, never the app's, see [`user_cache_dir`]) and `wasm.keep_resident_mb`
+/// (checked by the engine); `progress` hears every compile.
 fn wasm_config(rt: &Runtime, progress: Option<CompileProgress>) -> EngineConfig {
     let max_instances = rt
         .config
@@ -166,6 +167,7 @@ fn wasm_config(rt: &Runtime, progress: Option<CompileProgress>) -> EngineConfig 
     EngineConfig {
         max_instances,
         cache_dir,
+        keep_resident_mb: rt.config.get("wasm.keep_resident_mb").cloned(),
         progress,
     }
 }
