@@ -69,20 +69,6 @@ entries:
         return n
       end}
     method: run
-  # Calls `target` n times with the same arguments.
-  - name: loop_args
-    kind: function.lua
-    source: |
-      return {run = function(target, n, ...)
-        local call = funcs.call
-        for _ = 1, n do
-          local _, err = call(target, ...)
-          if err then error(err) end
-        end
-        return n
-      end}
-    method: run
-    modules: [funcs]
   - name: allow_calls
     kind: security.policy
     policy:
@@ -143,7 +129,12 @@ fn calls(c: &mut Criterion) {
         dir.path(),
         &[(
             "src/_index.yaml".into(),
-            format!("{CALL_APP}{}", other_policies()),
+            format!(
+                "{CALL_APP}{}{}",
+                // `loop_args`: calls `target` n times with the same arguments.
+                calls::LUA_LOOP.replace("- name: loop\n", "- name: loop_args\n"),
+                other_policies()
+            ),
         )],
     );
     let booted = rt

@@ -4,8 +4,9 @@
 //!
 //! Its own test binary, with one test, so no other test's memory blurs the figures.
 
-use std::path::Path;
 use std::time::Duration;
+
+mod common;
 
 use weft_core::Value;
 use weft_registry::{BootOptions, LoadOptions};
@@ -25,13 +26,12 @@ async fn rss_returns_near_its_baseline_after_big_calls() {
     let dir = tempfile::tempdir().unwrap();
     let src = dir.path().join("src");
     std::fs::create_dir_all(&src).unwrap();
-    let wat = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../guests/wat/touch.wat");
-    std::fs::copy(wat, src.join("touch.wat")).unwrap();
-    std::fs::write(
-        src.join("_index.yaml"),
-        "namespace: t\nentries:\n  - name: touch\n    kind: function.wat\n    source: file://touch.wat\n    method: touch\n    wit: \"touch: func(mb: u32) -> u32;\"\n    limits: {max_memory_mb: 512}\n",
-    )
-    .unwrap();
+    common::copy_wat(src.parent().unwrap(), "touch");
+    let index = format!(
+        "namespace: t\nentries:\n{}",
+        common::wat_entry("touch", "touch", "touch", 512)
+    );
+    std::fs::write(src.join("_index.yaml"), index).unwrap();
     let opts = LoadOptions {
         root: dir.path().to_path_buf(),
         ..LoadOptions::default()

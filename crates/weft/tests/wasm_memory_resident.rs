@@ -7,6 +7,8 @@
 use std::path::Path;
 use std::time::Duration;
 
+mod common;
+
 use weft_core::Value;
 use weft_registry::{BootOptions, LoadOptions};
 
@@ -24,13 +26,12 @@ fn rss_mb() -> u64 {
 async fn boot(dir: &Path, wasm_config: &str) -> Result<weft::Booted, String> {
     let src = dir.join("src");
     std::fs::create_dir_all(&src).unwrap();
-    let wat = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../guests/wat/touch.wat");
-    std::fs::copy(wat, src.join("touch.wat")).unwrap();
-    std::fs::write(
-        src.join("_index.yaml"),
-        "namespace: t\nentries:\n  - name: touch\n    kind: function.wat\n    source: file://touch.wat\n    method: touch\n    wit: \"touch: func(mb: u32) -> u32;\"\n    limits: {max_memory_mb: 512}\n",
-    )
-    .unwrap();
+    common::copy_wat(src.parent().unwrap(), "touch");
+    let index = format!(
+        "namespace: t\nentries:\n{}",
+        common::wat_entry("touch", "touch", "touch", 512)
+    );
+    std::fs::write(src.join("_index.yaml"), index).unwrap();
     std::fs::write(
         dir.join(".wippy.yaml"),
         format!("version: \"1.0\"\nwasm:\n{wasm_config}"),

@@ -7,7 +7,7 @@
 
 mod common;
 
-use common::{boot_dir, dist};
+use common::{boot_dir, copy_wat, wat_entry};
 use weft_core::Value;
 
 const MIB: usize = 1 << 20;
@@ -31,17 +31,12 @@ fn status_bytes(field: &str) -> usize {
 async fn a_byte_list_crosses_both_ways_for_at_most_three_times_its_size() {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();
-    std::fs::create_dir_all(root.join("src")).unwrap();
-    std::fs::copy(
-        dist().join("../wat/bytes_core.wat"),
-        root.join("src/bytes_core.wat"),
-    )
-    .unwrap();
-    std::fs::write(
-        root.join("src/_index.yaml"),
-        "namespace: t\nentries:\n  - name: echo\n    kind: function.wat\n    method: echo\n    wit: \"echo: func(b: list<u8>) -> list<u8>;\"\n    source: file://bytes_core.wat\n    limits: {max_memory_mb: 128}\n",
-    )
-    .unwrap();
+    copy_wat(root, "bytes_core");
+    let index = format!(
+        "namespace: t\nentries:\n{}",
+        wat_entry("echo", "bytes_core", "echo", 128)
+    );
+    std::fs::write(root.join("src/_index.yaml"), index).unwrap();
     let rt = boot_dir(root).await.unwrap_or_else(|e| panic!("{e}"));
     let cx = rt.root_context();
     // A first small call, so that nothing the first call sets up counts below.

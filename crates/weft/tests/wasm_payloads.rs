@@ -12,34 +12,16 @@ mod common;
 
 use std::sync::Arc;
 
-use common::{boot_dir, dist, guest_entry};
+use common::{boot_dir, copy_wat, dist, guest_entry, wat_entry};
 use weft_core::{ErrorKind, Value};
 use weft_runtime::Runtime;
 
 const MIB: usize = 1 << 20;
 
-/// A WAT entry for a method of `guests/wat/bytes_core.wat`, its `wit:` line from
-/// `bytes_core.wit`.
-fn core_entry(name: &str, method: &str) -> String {
-    let wit = std::fs::read_to_string(dist().join("../wat/bytes_core.wit")).unwrap();
-    let line = wit
-        .lines()
-        .find(|l| l.starts_with(&format!("{method}:")))
-        .unwrap();
-    format!(
-        "  - name: {name}\n    kind: function.wat\n    method: {method}\n    wit: \"{line}\"\n    source: file://bytes_core.wat\n    limits: {{max_memory_mb: 64}}\n"
-    )
-}
-
 async fn boot() -> (tempfile::TempDir, Arc<Runtime>) {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();
-    std::fs::create_dir_all(root.join("src")).unwrap();
-    std::fs::copy(
-        dist().join("../wat/bytes_core.wat"),
-        root.join("src/bytes_core.wat"),
-    )
-    .unwrap();
+    copy_wat(root, "bytes_core");
     let limits = "    limits: {max_memory_mb: 64}\n";
     let mut index = format!(
         "namespace: t\nentries:\n  - {{name: guests, kind: fs.directory, directory: {}}}\n{}{}",
@@ -53,7 +35,7 @@ async fn boot() -> (tempfile::TempDir, Arc<Runtime>) {
         ("core_text", "echo-text"),
         ("core_text_dynamic", "echo-text-padded"),
     ] {
-        index.push_str(&core_entry(name, method));
+        index.push_str(&wat_entry(name, "bytes_core", method, 64));
     }
     std::fs::write(root.join("src/_index.yaml"), index).unwrap();
     let rt = boot_dir(root).await.unwrap_or_else(|e| panic!("{e}"));

@@ -31,6 +31,31 @@ pub fn guest_entry(kind: &str, name: &str, guest: &str, method: &str, extra: &st
     )
 }
 
+/// A `function.wat` entry `name` for `method` of `guests/wat/<guest>.wat`, its `wit:`
+/// line taken from `guests/wat/<guest>.wit`, read from `src/<guest>.wat` (see
+/// [`copy_wat`]) with `limits.max_memory_mb: memory_mb`.
+pub fn wat_entry(name: &str, guest: &str, method: &str, memory_mb: u32) -> String {
+    let wits = dist().join(format!("../wat/{guest}.wit"));
+    let wits = std::fs::read_to_string(&wits).unwrap();
+    let wit = wits
+        .lines()
+        .find(|l| l.starts_with(&format!("{method}:")))
+        .unwrap_or_else(|| panic!("no {method} in guests/wat/{guest}.wit"));
+    format!(
+        "  - name: {name}\n    kind: function.wat\n    method: {method}\n    wit: \"{wit}\"\n    source: file://{guest}.wat\n    limits: {{max_memory_mb: {memory_mb}}}\n"
+    )
+}
+
+/// Copies `guests/wat/<guest>.wat` into the app at `root` as `src/<guest>.wat`.
+pub fn copy_wat(root: &Path, guest: &str) {
+    std::fs::create_dir_all(root.join("src")).unwrap();
+    std::fs::copy(
+        dist().join(format!("../wat/{guest}.wat")),
+        root.join(format!("src/{guest}.wat")),
+    )
+    .unwrap();
+}
+
 /// Boots the app in `root` as the CLI does; the boot's error text on failure.
 pub async fn boot_dir(root: &Path) -> Result<std::sync::Arc<weft_runtime::Runtime>, String> {
     boot_app_dir(root).await.map(|b| b.runtime)
