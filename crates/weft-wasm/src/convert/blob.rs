@@ -1,6 +1,6 @@
 //! Byte-shaped methods: one parameter and at most one result, each a `string` or a
 //! `list<u8>` (a hash, a compressor, an encoder, a template). wasmtime's dynamic API
-//! turns a byte list into one `Val` per byte (about 40 ns and 32 bytes of host memory
+//! turns a byte list into one `Val` per byte (about 40 ns and 40 bytes of host memory
 //! each); its typed API copies the bytes in bulk. weft can name a typed signature only
 //! where it knows the Rust types at its own compile time, so it does for this shape: the
 //! argument is borrowed from its [`Value`] straight into guest memory and the result
