@@ -74,7 +74,7 @@ fn value_trip(u: &mut Unstructured) {
     let Ok(v) = value::value(u, 0) else {
         return;
     };
-    let back = to_lua(&lua, &v).map(|l| to_value(&l));
+    let back = to_lua(&lua, &v).map(|l| to_value(&lua, &l));
     match (back, expected(&v)) {
         (Ok(Ok(back)), Some(want)) => assert_eq!(back, want, "from {v:?}"),
         (Ok(Ok(_)), None) => {}
@@ -93,7 +93,7 @@ fn depth_trip(u: &mut Unstructured) {
         return;
     };
     let lv = to_lua(&lua, &v).expect("to lua");
-    match to_value(&lv) {
+    match to_value(&lua, &lv) {
         Ok(_) => assert!(depth <= MAX_DEPTH, "{depth} levels converted"),
         Err(e) => assert!(depth > MAX_DEPTH, "{depth} levels: {e}"),
     }
@@ -114,10 +114,10 @@ fn chunk_trip(u: &mut Unstructured) {
         return;
     };
     for result in results.iter() {
-        let Ok(first) = to_value(result) else {
+        let Ok(first) = to_value(&lua, result) else {
             continue;
         };
-        let again = to_lua(&lua, &first).map(|l| to_value(&l));
+        let again = to_lua(&lua, &first).map(|l| to_value(&lua, &l));
         match again {
             Ok(Ok(second)) => {
                 if expected(&first).is_some() {
