@@ -9,7 +9,6 @@ use std::time::Duration;
 mod common;
 
 use weft_core::Value;
-use weft_registry::{BootOptions, LoadOptions};
 
 /// MiB each call touches (one byte in every 4 KiB page).
 const PER_CALL_MB: i64 = 200;
@@ -24,22 +23,15 @@ fn rss_mb() -> u64 {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rss_returns_near_its_baseline_after_big_calls() {
     let dir = tempfile::tempdir().unwrap();
-    let src = dir.path().join("src");
-    std::fs::create_dir_all(&src).unwrap();
-    common::copy_wat(src.parent().unwrap(), "touch");
+    common::copy_wat(dir.path(), "touch");
     let index = format!(
         "namespace: t\nentries:\n{}",
         common::wat_entry("touch", "touch", "touch", 512)
     );
-    std::fs::write(src.join("_index.yaml"), index).unwrap();
-    let opts = LoadOptions {
-        root: dir.path().to_path_buf(),
-        ..LoadOptions::default()
-    };
-    let rt = weft::boot_app(&opts, &BootOptions::default())
+    std::fs::write(dir.path().join("src/_index.yaml"), index).unwrap();
+    let rt = common::boot_dir(dir.path())
         .await
-        .unwrap_or_else(|e| panic!("{e}"))
-        .runtime;
+        .unwrap_or_else(|e| panic!("{e}"));
     let call = || async {
         let out = rt
             .functions

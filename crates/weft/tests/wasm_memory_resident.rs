@@ -10,7 +10,6 @@ use std::time::Duration;
 mod common;
 
 use weft_core::Value;
-use weft_registry::{BootOptions, LoadOptions};
 
 /// MiB the call touches (one byte in every 4 KiB page).
 const TOUCH_MB: i64 = 200;
@@ -24,26 +23,18 @@ fn rss_mb() -> u64 {
 
 /// Boots an app with the `touch` guest and `config` as its `.wippy.yaml` `wasm:` body.
 async fn boot(dir: &Path, wasm_config: &str) -> Result<weft::Booted, String> {
-    let src = dir.join("src");
-    std::fs::create_dir_all(&src).unwrap();
-    common::copy_wat(src.parent().unwrap(), "touch");
+    common::copy_wat(dir, "touch");
     let index = format!(
         "namespace: t\nentries:\n{}",
         common::wat_entry("touch", "touch", "touch", 512)
     );
-    std::fs::write(src.join("_index.yaml"), index).unwrap();
+    std::fs::write(dir.join("src/_index.yaml"), index).unwrap();
     std::fs::write(
         dir.join(".wippy.yaml"),
         format!("version: \"1.0\"\nwasm:\n{wasm_config}"),
     )
     .unwrap();
-    let opts = LoadOptions {
-        root: dir.to_path_buf(),
-        ..LoadOptions::default()
-    };
-    weft::boot_app(&opts, &BootOptions::default())
-        .await
-        .map_err(|e| e.to_string())
+    common::boot_app_dir(dir).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
