@@ -35,6 +35,8 @@ pub struct Vm {
     lua: Lua,
     runner: Function,
     body: Function,
+    /// The main state, listed with each poll of a call (see [`pace::paced`]).
+    main: usize,
     /// Set when a call was stopped mid-run (the VM is then dropped, not pooled).
     stopped: AtomicBool,
 }
@@ -57,17 +59,18 @@ impl Vm {
         // Calls make many short-lived values; the generational collector suits them.
         lua.gc_set_mode(GcMode::Generational(GcGenParams::default()));
         frame::install(&lua, rt.clone(), caps.clone());
-        pace::install(&lua).map_err(lua_err)?;
+        let enter = pace::install(&lua).map_err(lua_err)?;
         sandbox(&lua).map_err(lua_err)?;
         let keep = lua.create_function(keep_raised).map_err(lua_err)?;
         let runner: Function = lua
             .load(TRAMPOLINE)
             .set_name("=weft:trampoline")
-            .call(keep)
+            .call((keep, enter))
             .map_err(lua_err)?;
         let vm = Vm {
             body: runner.clone(),
             runner,
+            main: pace::main_state(&lua),
             lua,
             stopped: AtomicBool::new(false),
         };
@@ -180,9 +183,7 @@ impl Vm {
         let mut call_args = MultiValue::with_capacity(args.len() + 1);
         call_args.push_back(LuaValue::Function(f));
         call_args.extend(args);
-        let mut out: MultiValue = self
-            .runner
-            .call_async(call_args)
+        let mut out: MultiValue = pace::paced(self.main, 0, self.runner.call_async(call_args))
             .await
             .map_err(|e| errors::from_mlua(&e))?;
         let traceback = self.lua.remove_app_data::<RaisedTraceback>();
@@ -199,11 +200,12 @@ impl Vm {
     }
 }
 
-/// Calls a function under `xpcall` with [`keep_raised`] as the handler.
+/// Calls a function under `xpcall` with [`keep_raised`] as the handler, after `enter`
+/// lists the coroutine running it for pacing ([`pace::install`]).
 const TRAMPOLINE: &str = r#"
-local keep = ...
+local keep, enter = ...
 local xpcall = xpcall
-return function(f, ...) return xpcall(f, keep, ...) end
+return function(f, ...) enter() return xpcall(f, keep, ...) end
 "#;
 
 /// The Lua traceback where a value that is not an error object was raised (`error("x")`),
@@ -272,10 +274,13 @@ fn sandbox(lua: &Lua) -> mlua::Result<()> {
 
 /// `coroutine.spawn(fn)`: runs `fn` concurrently in this VM until the run ends.
 fn spawn_coroutine(lua: &Lua, f: Function) -> mlua::Result<bool> {
-    let thread = lua.create_thread(f)?.into_async::<()>(())?;
+    let thread = lua.create_thread(f)?;
+    let driver = thread.state() as usize;
+    let thread = thread.into_async::<()>(())?;
+    let main = pace::main_state(lua);
     let cx = frame::current(lua);
     run::spawn_task(lua, async move {
-        if let Err(e) = thread.await {
+        if let Err(e) = pace::paced(main, driver, thread).await {
             tracing::warn!(
                 target: "weft::lua",
                 entry = cx.entry().map(EntryId::as_str).unwrap_or(""),

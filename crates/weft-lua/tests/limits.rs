@@ -47,9 +47,78 @@ entries:
       end}
     method: run
     modules: [funcs]
+  - name: co_spin
+    kind: function.lua
+    source: |
+      return {run = function()
+        local co = coroutine.create(function() while true do end end)
+        return coroutine.resume(co)
+      end}
+    method: run
+    limits: {max_execution_ms: 100}
+  - name: wrap_spin
+    kind: function.lua
+    source: |
+      return {run = function()
+        local spin = coroutine.wrap(function() while true do end end)
+        return spin()
+      end}
+    method: run
+    limits: {max_execution_ms: 100}
+  - name: close_spin
+    kind: function.lua
+    source: |
+      return {run = function()
+        local co = coroutine.create(function()
+          local guard <close> = setmetatable({}, {__close = function() while true do end end})
+          coroutine.yield()
+        end)
+        coroutine.resume(co)
+        return coroutine.close(co)
+      end}
+    method: run
+    limits: {max_execution_ms: 100}
+  - name: nested_spin
+    kind: function.lua
+    source: |
+      return {run = function()
+        local outer = coroutine.create(function()
+          local inner = coroutine.wrap(function() while true do end end)
+          inner()
+        end)
+        return coroutine.resume(outer)
+      end}
+    method: run
+    limits: {max_execution_ms: 600}
+  - name: reader_spin
+    kind: function.lua
+    source: |
+      return {run = function()
+        local reader = {read = function() while true do end end}
+        return http_client.post("http://127.0.0.1:9/", {files = {{name = "f", reader = reader}}})
+      end}
+    method: run
+    modules: [http_client]
+    limits: {max_execution_ms: 100}
+  - name: sort_spin
+    kind: function.lua
+    source: |
+      return {run = function()
+        table.sort({3, 2, 1}, function() while true do end end)
+      end}
+    method: run
+    limits: {max_execution_ms: 100}
   - name: spinner
     kind: process.lua
     source: "return {main = function() while true do end end}"
+    method: main
+  - name: co_spinner
+    kind: process.lua
+    source: |
+      return {main = function()
+        local spin = coroutine.wrap(function() while true do end end)
+        coroutine.resume(coroutine.create(spin))
+      end}
     method: main
 "#;
 
@@ -97,6 +166,36 @@ fn max_execution_ms_stops_spinning_code_even_when_it_catches_the_error() {
     }
 }
 
+/// A coroutine made before its resumer ran long is not armed by inheritance; it is armed
+/// because `coroutine.resume`, `wrap` and `close` list it while it runs. Code that cannot
+/// yield where it spins (a `table.sort` comparator, called from C) is stopped too, and
+/// so is Lua code that weft's own Rust code calls back (a multipart file's `reader`).
+#[test]
+fn max_execution_ms_stops_code_spinning_inside_a_coroutine_or_a_callback() {
+    let out = on_runtime(Duration::from_secs(60), async {
+        let dir = app(&[("src/_index.yaml", APP)]);
+        let rt = boot_dir(dir.path()).await.unwrap();
+        let mut out = Vec::new();
+        for id in [
+            "t:co_spin",
+            "t:wrap_spin",
+            "t:close_spin",
+            "t:sort_spin",
+            "t:reader_spin",
+        ] {
+            let start = Instant::now();
+            let r = rt.functions.call(&rt.root_context(), id, vec![]).await;
+            out.push((id, r, start.elapsed()));
+        }
+        out
+    });
+    for (id, r, took) in out {
+        let err = r.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Timeout, "{id}: {err}");
+        assert!(took < Duration::from_secs(2), "{id}: {took:?}");
+    }
+}
+
 #[test]
 fn the_callers_deadline_stops_a_spinning_callee() {
     let out = on_runtime(Duration::from_secs(60), async {
@@ -110,64 +209,69 @@ fn the_callers_deadline_stops_a_spinning_callee() {
     assert!(text.as_str().unwrap().starts_with("Timeout: "), "{text:?}");
 }
 
+/// Four calls spin on two workers until their 600 ms limit, yet a 20 ms timer started
+/// with them fires long before (without yields it would wait for them to end; with them
+/// it waits for tokio's next look at its timers, every 61 polls of a worker): code
+/// spinning in a call, and code spinning in a coroutine.wrap inside a coroutine (its
+/// yields are passed up).
 #[test]
 fn spinning_calls_on_every_worker_leave_timers_running() {
-    let (spins, slept) = on_runtime(Duration::from_secs(60), async {
-        let dir = app(&[("src/_index.yaml", APP)]);
-        let rt = boot_dir(dir.path()).await.unwrap();
-        let calls: Vec<_> = (0..4)
-            .map(|_| {
-                let rt = rt.clone();
-                tokio::spawn(async move {
-                    rt.functions
-                        .call(&rt.root_context(), "t:spin", vec![])
-                        .await
+    for id in ["t:spin_long", "t:nested_spin"] {
+        let (spins, slept) = on_runtime(Duration::from_secs(60), async move {
+            let dir = app(&[("src/_index.yaml", APP)]);
+            let rt = boot_dir(dir.path()).await.unwrap();
+            let start = Instant::now();
+            let calls: Vec<_> = (0..4)
+                .map(|_| {
+                    let rt = rt.clone();
+                    tokio::spawn(
+                        async move { rt.functions.call(&rt.root_context(), id, vec![]).await },
+                    )
                 })
-            })
-            .collect();
-        tokio::time::sleep(Duration::from_millis(10)).await;
-        let start = Instant::now();
-        tokio::time::sleep(Duration::from_millis(20)).await;
-        let slept = start.elapsed();
-        let mut spins = Vec::new();
-        for c in calls {
-            spins.push(c.await.unwrap());
+                .collect();
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            let slept = start.elapsed();
+            let mut spins = Vec::new();
+            for c in calls {
+                spins.push(c.await.unwrap());
+            }
+            (spins, slept)
+        });
+        assert!(slept < Duration::from_millis(300), "{id}: {slept:?}");
+        for r in spins {
+            assert_eq!(r.unwrap_err().kind(), ErrorKind::Timeout, "{id}");
         }
-        (spins, slept)
-    });
-    // Four calls spin on two workers, yet a 20 ms timer fires long before their 600 ms
-    // (without yields it would wait for them all to end).
-    assert!(slept < Duration::from_millis(400), "{slept:?}");
-    for r in spins {
-        assert_eq!(r.unwrap_err().kind(), ErrorKind::Timeout);
     }
 }
 
+/// The spinning task itself ends (it yields, so the abort takes effect), also when it
+/// spins inside coroutines.
 #[test]
 fn terminate_stops_a_spinning_process() {
-    let (before, after) = on_runtime(Duration::from_secs(60), async {
-        let dir = app(&[("src/_index.yaml", APP)]);
-        let rt = boot_dir(dir.path()).await.unwrap();
-        let metrics = tokio::runtime::Handle::current().metrics();
-        let cx = rt.root_context();
-        let pid = rt
-            .processes
-            .spawn(&rt, &cx, Spawn::new("t:spinner", "t:host", vec![]))
-            .unwrap();
-        tokio::time::sleep(Duration::from_millis(50)).await;
-        let before = metrics.num_alive_tasks();
-        rt.processes.terminate(&cx, &pid).unwrap();
-        // The spinning task itself ends (it yields, so the abort takes effect).
-        let start = Instant::now();
-        while metrics.num_alive_tasks() >= before && start.elapsed() < Duration::from_secs(5) {
-            tokio::time::sleep(Duration::from_millis(5)).await;
-        }
-        (before, metrics.num_alive_tasks())
-    });
-    assert!(
-        after < before,
-        "the spinning task is still alive: {before} -> {after}"
-    );
+    for id in ["t:spinner", "t:co_spinner"] {
+        let (before, after) = on_runtime(Duration::from_secs(60), async move {
+            let dir = app(&[("src/_index.yaml", APP)]);
+            let rt = boot_dir(dir.path()).await.unwrap();
+            let metrics = tokio::runtime::Handle::current().metrics();
+            let cx = rt.root_context();
+            let pid = rt
+                .processes
+                .spawn(&rt, &cx, Spawn::new(id, "t:host", vec![]))
+                .unwrap();
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            let before = metrics.num_alive_tasks();
+            rt.processes.terminate(&cx, &pid).unwrap();
+            let start = Instant::now();
+            while metrics.num_alive_tasks() >= before && start.elapsed() < Duration::from_secs(5) {
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+            (before, metrics.num_alive_tasks())
+        });
+        assert!(
+            after < before,
+            "{id}: the spinning task is still alive: {before} -> {after}"
+        );
+    }
 }
 
 #[test]

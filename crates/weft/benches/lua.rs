@@ -5,6 +5,10 @@
 //! - a Rust → Lua call through the function registry (the floor of the above);
 //! - 100 user records (name, age, tags, email) passed Lua → Lua and returned, the same
 //!   payload as the WASM records bench [≤ 60 µs];
+//! - what pacing costs Lua code itself (the limits issue: the instruction hook is armed
+//!   only on code that runs past a 1 ms slice, and weft's `coroutine.resume`/`wrap` list
+//!   the coroutine they run): a long arithmetic loop, per iteration, and values taken
+//!   from a `coroutine.wrap` generator and by `coroutine.resume`, per value;
 //! - boot of an app with 1,000 `function.lua` entries [≤ 1 s to ready], and the same with
 //!   each entry then called once (every call builds its first VM).
 //!
@@ -67,6 +71,36 @@ entries:
           copy(copy(users))
         end
         return n
+      end}
+    method: run
+  # Pacing: a long loop (armed after its first slice), and coroutines (listed per resume).
+  - name: spin
+    kind: function.lua
+    source: |
+      return {run = function(n)
+        local s = 0
+        for i = 1, n do s = s + i % 7 end
+        return s
+      end}
+    method: run
+  - name: generator
+    kind: function.lua
+    source: |
+      return {run = function(n)
+        local gen = coroutine.wrap(function() for i = 1, n do coroutine.yield(i) end end)
+        local s = 0
+        for _ = 1, n do s = s + gen() end
+        return s
+      end}
+    method: run
+  - name: resume
+    kind: function.lua
+    source: |
+      return {run = function(n)
+        local co = coroutine.create(function() for i = 1, n do coroutine.yield(i) end end)
+        local resume, s = coroutine.resume, 0
+        for _ = 1, n do local _, v = resume(co) s = s + v end
+        return s
       end}
     method: run
   - name: allow_calls
@@ -222,6 +256,27 @@ fn calls(c: &mut Criterion) {
             })
         },
     );
+    for (name, entry) in [
+        ("a long Lua loop, per iteration", "bench:spin"),
+        ("coroutine.wrap generator, per value", "bench:generator"),
+        ("coroutine.resume, per value", "bench:resume"),
+    ] {
+        group.bench_function(name, |b| {
+            b.iter_custom(|iters| {
+                rt.block_on(async {
+                    let start = Instant::now();
+                    let out = runtime
+                        .functions
+                        .call(&cx, entry, vec![Value::Int(iters as i64)])
+                        .await
+                        .unwrap();
+                    let elapsed = start.elapsed();
+                    assert!(matches!(out, Value::Int(_)));
+                    elapsed
+                })
+            })
+        });
+    }
     group.bench_function("rust->lua call through the registry", |b| {
         b.iter(|| {
             rt.block_on(runtime.functions.call(

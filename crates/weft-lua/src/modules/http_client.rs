@@ -85,7 +85,7 @@ async fn call(
     url: String,
     opts: LuaValue,
 ) -> mlua::Result<(LuaValue, LuaValue)> {
-    let req = match options::request(method, url, &opts).await {
+    let req = match options::request(lua, method, url, &opts).await {
         Ok(req) => req,
         Err(e) => return errors::fail(lua, e),
     };
@@ -112,7 +112,7 @@ async fn batch(lua: Lua, list: LuaValue) -> mlua::Result<(LuaValue, LuaValue)> {
     }
     let mut reqs = Vec::with_capacity(n);
     for i in 1..=n {
-        let item = match item(&list, i).await {
+        let item = match item(&lua, &list, i).await {
             Ok(req) => req,
             Err(e) => return errors::fail(&lua, e.context(format!("request {i}"))),
         };
@@ -145,7 +145,7 @@ async fn batch(lua: Lua, list: LuaValue) -> mlua::Result<(LuaValue, LuaValue)> {
 }
 
 /// The batch item `{method, url, opts?}` at `i`.
-async fn item(list: &Table, i: usize) -> weft_core::Result<weft_http::Request> {
+async fn item(lua: &Lua, list: &Table, i: usize) -> weft_core::Result<weft_http::Request> {
     let LuaValue::Table(t) = list.raw_get(i).unwrap_or(LuaValue::Nil) else {
         return Err(Error::invalid("each request must be a table"));
     };
@@ -157,7 +157,7 @@ async fn item(list: &Table, i: usize) -> weft_core::Result<weft_http::Request> {
         return Err(Error::invalid("URL must be a string"));
     };
     let method = method.to_string_lossy().to_ascii_uppercase();
-    let req = options::request(method, url.to_string_lossy(), &field(3)).await?;
+    let req = options::request(lua, method, url.to_string_lossy(), &field(3)).await?;
     if req.stream {
         return Err(Error::invalid("streaming not supported in batch requests"));
     }

@@ -17,12 +17,12 @@
 //!   (weft has no overlay networks). Other keys are ignored, as in Wippy.
 
 use bytes::Bytes;
-use mlua::{ObjectLike, Table, Value as LuaValue};
+use mlua::{Lua, ObjectLike, Table, Value as LuaValue};
 use weft_core::{Error, Result};
 use weft_http::{BasicAuth, FilePart, Request, TlsOptions};
 
 /// `method` and `url` with the options in `opts` (nil: none).
-pub async fn request(method: String, url: String, opts: &LuaValue) -> Result<Request> {
+pub async fn request(lua: &Lua, method: String, url: String, opts: &LuaValue) -> Result<Request> {
     let mut req = Request::new(method, url);
     let t = match opts {
         LuaValue::Nil => return Ok(req),
@@ -63,7 +63,7 @@ pub async fn request(method: String, url: String, opts: &LuaValue) -> Result<Req
             "overlay_network is not supported (weft has no overlay networks)",
         ));
     }
-    req.files = files(t).await?;
+    req.files = files(lua, t).await?;
     Ok(req)
 }
 
@@ -217,7 +217,7 @@ fn tls(t: &Table) -> Result<Option<TlsOptions>> {
 }
 
 /// `files`: an array of `{name, filename?, content? | reader?, content_type?}`.
-async fn files(t: &Table) -> Result<Vec<FilePart>> {
+async fn files(lua: &Lua, t: &Table) -> Result<Vec<FilePart>> {
     let list = match get(t, "files")? {
         LuaValue::Nil => return Ok(Vec::new()),
         LuaValue::Table(list) => list,
@@ -254,7 +254,7 @@ async fn files(t: &Table) -> Result<Vec<FilePart>> {
                     "files[{i}] needs content or reader"
                 )));
             }
-            (LuaValue::Nil, reader) => read_whole(&reader, &at("reader")).await?,
+            (LuaValue::Nil, reader) => read_whole(lua, &reader, &at("reader")).await?,
             (content, _) => bytes(&content, &at("content"))?,
         };
         out.push(FilePart {
@@ -268,7 +268,7 @@ async fn files(t: &Table) -> Result<Vec<FilePart>> {
 }
 
 /// Reads a `reader` (anything with a `read` method: a stream) to its end.
-async fn read_whole(reader: &LuaValue, what: &str) -> Result<Vec<u8>> {
+async fn read_whole(lua: &Lua, reader: &LuaValue, what: &str) -> Result<Vec<u8>> {
     let read: mlua::Function = match reader {
         LuaValue::Table(t) => t.get("read"),
         LuaValue::UserData(u) => u.get("read"),
@@ -277,10 +277,10 @@ async fn read_whole(reader: &LuaValue, what: &str) -> Result<Vec<u8>> {
     .map_err(|_| Error::invalid(format!("{what} has no read method")))?;
     let mut out = Vec::new();
     loop {
-        let (data, err): (LuaValue, LuaValue) = read
-            .call_async((reader.clone(), 64 * 1024))
-            .await
-            .map_err(|e| crate::errors::from_mlua(&e).context(what.to_string()))?;
+        let (data, err): (LuaValue, LuaValue) =
+            crate::pace::call_async(lua, read.clone(), (reader.clone(), 64 * 1024))
+                .await
+                .map_err(|e| crate::errors::from_mlua(&e).context(what.to_string()))?;
         if let Some(e) = crate::errors::from_return(&err) {
             return Err(e.context(what.to_string()));
         }
