@@ -142,20 +142,25 @@ fn on_runtime<T: Send + 'static>(
     outcome.expect("the runtime was starved: the test did not finish")
 }
 
-#[test]
-fn max_execution_ms_stops_spinning_code_even_when_it_catches_the_error() {
-    let out = on_runtime(Duration::from_secs(60), async {
+/// Calls each entry of [`APP`] in turn: its result and how long it took.
+fn call_each(ids: &[&'static str]) -> Vec<(&'static str, weft_core::Result<Value>, Duration)> {
+    let ids = ids.to_vec();
+    on_runtime(Duration::from_secs(60), async move {
         let dir = app(&[("src/_index.yaml", APP)]);
         let rt = boot_dir(dir.path()).await.unwrap();
         let mut out = Vec::new();
-        for id in ["t:spin", "t:catcher", "t:spin"] {
+        for id in ids {
             let start = Instant::now();
             let r = rt.functions.call(&rt.root_context(), id, vec![]).await;
             out.push((id, r, start.elapsed()));
         }
         out
-    });
-    for (id, r, took) in out {
+    })
+}
+
+#[test]
+fn max_execution_ms_stops_spinning_code_even_when_it_catches_the_error() {
+    for (id, r, took) in call_each(&["t:spin", "t:catcher", "t:spin"]) {
         let err = r.unwrap_err();
         assert_eq!(err.kind(), ErrorKind::Timeout, "{id}: {err}");
         assert_eq!(
@@ -172,24 +177,14 @@ fn max_execution_ms_stops_spinning_code_even_when_it_catches_the_error() {
 /// so is Lua code that weft's own Rust code calls back (a multipart file's `reader`).
 #[test]
 fn max_execution_ms_stops_code_spinning_inside_a_coroutine_or_a_callback() {
-    let out = on_runtime(Duration::from_secs(60), async {
-        let dir = app(&[("src/_index.yaml", APP)]);
-        let rt = boot_dir(dir.path()).await.unwrap();
-        let mut out = Vec::new();
-        for id in [
-            "t:co_spin",
-            "t:wrap_spin",
-            "t:close_spin",
-            "t:sort_spin",
-            "t:reader_spin",
-        ] {
-            let start = Instant::now();
-            let r = rt.functions.call(&rt.root_context(), id, vec![]).await;
-            out.push((id, r, start.elapsed()));
-        }
-        out
-    });
-    for (id, r, took) in out {
+    let ids = [
+        "t:co_spin",
+        "t:wrap_spin",
+        "t:close_spin",
+        "t:sort_spin",
+        "t:reader_spin",
+    ];
+    for (id, r, took) in call_each(&ids) {
         let err = r.unwrap_err();
         assert_eq!(err.kind(), ErrorKind::Timeout, "{id}: {err}");
         assert!(took < Duration::from_secs(2), "{id}: {took:?}");
