@@ -1,7 +1,7 @@
 //! `coroutine.resume`, `coroutine.wrap` and `coroutine.close` that list the coroutine they
 //! run on this thread's lane (`super::lane`) while it runs, and pass a pace yield on.
 //!
-//! - Listing lets the watchdog arm a coroutine that spins even when it was made before
+//! - Listing lets the slice timer arm a coroutine that spins even when it was made before
 //!   its resumer was armed (a coroutine copies its creator's hook when it is made, and
 //!   never again).
 //! - A *pace yield* is the armed hook yielding a coroutine so the call can hand its

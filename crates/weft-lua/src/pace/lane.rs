@@ -9,17 +9,17 @@
 //! while it is listed: a driver is owned by the future being polled, a coroutine is an
 //! argument or upvalue of the running resume.
 //!
-//! The watchdog (`super::watchdog`) sees one counter per thread, [`Lane::polls`]: odd
-//! while an outermost poll runs. A poll it finds still running a tick later is overdue;
-//! it records that in [`Lane::overdue`] and signals the thread.
+//! A thread counts its outermost polls (`polls`: odd while one runs). Its slice timer
+//! (`super::timer`) ticks while it runs Lua; a poll that a tick finds still running one
+//! tick later is overdue: the tick records that and arms the listed states
+//! ([`tick_here`]).
 
 use std::cell::Cell;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering, compiler_fence};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering, compiler_fence};
 
 use mlua::ffi;
 
-use super::watchdog;
+use super::timer::{self, Timer};
 
 /// The deepest nesting of listed states; deeper ones are run unlisted. Lua refuses more
 /// than 200 nested C calls (each resume is one), so only nested VMs could reach it.
@@ -35,59 +35,43 @@ const PASSES: usize = 2;
 /// Both tag bits.
 const TAGS: usize = DRIVER | PASSES;
 
-/// The per-thread record the watchdog reads.
-pub struct Lane {
-    /// The thread, to signal it.
-    pub thread: libc::pthread_t,
-    /// Outermost polls begun plus ended: odd while one runs.
-    pub polls: AtomicU64,
-    /// The value of [`Lane::polls`] during the last poll found overdue.
-    pub overdue: AtomicU64,
-    /// The value of [`Lane::polls`] at the watchdog's previous tick (its own).
-    pub seen: AtomicU64,
-}
-
-/// The listed states; read by the signal handler, so only atomics and no destructor.
+/// The thread's lane; read by the signal handler, so only atomics and no destructor.
 struct Stack {
     depth: AtomicUsize,
     entries: [AtomicUsize; CAPACITY],
+    /// Outermost polls begun plus ended: odd while one runs.
+    polls: AtomicU64,
+    /// `polls` at the previous tick.
+    seen: AtomicU64,
+    /// `polls` during the last poll found overdue.
+    overdue: AtomicU64,
+    /// The thread's timer ([`NO_TIMER`] until made, [`NO_TIMER`]` - 1` if refused).
+    timer: AtomicUsize,
+    /// Whether the timer ticks.
+    running: AtomicBool,
 }
+
+/// [`Stack::timer`] before the thread's timer is made.
+const NO_TIMER: usize = usize::MAX;
 
 thread_local! {
     static STACK: Stack = const {
         Stack {
             depth: AtomicUsize::new(0),
             entries: [const { AtomicUsize::new(0) }; CAPACITY],
+            polls: AtomicU64::new(0),
+            seen: AtomicU64::new(0),
+            overdue: AtomicU64::new(0),
+            timer: AtomicUsize::new(NO_TIMER),
+            running: AtomicBool::new(false),
         }
     };
     /// The state whose hook is firing (set by the hook shim for the hook's body).
     static FIRING: Cell<usize> = const { Cell::new(0) };
     /// The state that last made a pace yield (see [`pace_yield`]).
     static PACE_YIELDED: Cell<usize> = const { Cell::new(0) };
-    static LANE: Registered = Registered::new();
-}
-
-/// This thread's [`Lane`], registered with the watchdog while the thread lives.
-struct Registered(Arc<Lane>);
-
-impl Registered {
-    fn new() -> Registered {
-        // SAFETY: pthread_self has no preconditions.
-        let lane = Arc::new(Lane {
-            thread: unsafe { libc::pthread_self() },
-            polls: AtomicU64::new(0),
-            overdue: AtomicU64::new(0),
-            seen: AtomicU64::new(0),
-        });
-        watchdog::register(lane.clone());
-        Registered(lane)
-    }
-}
-
-impl Drop for Registered {
-    fn drop(&mut self) {
-        watchdog::unregister(&self.0);
-    }
+    /// The thread's timer, deleted when the thread ends.
+    static TIMER: Option<Timer> = Timer::create();
 }
 
 /// Lists states for one poll of a driver (or one resume); unlists them when dropped.
@@ -114,7 +98,7 @@ pub fn enter(main: usize, driver: usize) -> Entered {
     let outermost = depth == 0;
     if outermost {
         count_poll();
-        watchdog::wake();
+        start_timer();
     }
     Entered { depth, outermost }
 }
@@ -195,9 +179,9 @@ pub fn may_yield(state: usize) -> bool {
 /// Whether this thread's outermost poll has run past its slice.
 pub fn overdue() -> bool {
     always_overdue()
-        || LANE.with(|l| {
-            let polls = l.0.polls.load(Ordering::Relaxed);
-            polls % 2 == 1 && l.0.overdue.load(Ordering::Relaxed) == polls
+        || STACK.with(|s| {
+            let polls = s.polls.load(Ordering::Relaxed);
+            polls % 2 == 1 && s.overdue.load(Ordering::Relaxed) == polls
         })
 }
 
@@ -237,33 +221,80 @@ pub fn take_pace_yield(co: *mut ffi::lua_State) -> bool {
     PACE_YIELDED.with(|c| c.replace(0)) == co as usize
 }
 
-/// Arms the hook of every state listed on this thread that is not armed yet. Runs in the
-/// watchdog's signal handler: it only reads atomics and calls `lua_sethook`, which Lua
-/// allows from a signal handler.
-pub fn arm_here(hook: ffi::lua_Hook, count: i32) {
+/// One tick of this thread's slice timer, in its signal handler: a poll still running
+/// since the previous tick is overdue, and every listed state not armed yet is armed with
+/// `hook`; a tick with no Lua poll begun or ended since the previous one stops the timer.
+/// Only atomics of a const thread-local, `lua_sethook` (which Lua allows from a signal
+/// handler) and `timer_settime`: all async-signal-safe.
+pub fn tick_here(hook: ffi::lua_Hook, count: i32) {
     STACK.with(|s| {
-        let depth = s.depth.load(Ordering::Relaxed).min(CAPACITY);
-        compiler_fence(Ordering::SeqCst);
-        for entry in &s.entries[..depth] {
-            let state = (entry.load(Ordering::Relaxed) & !TAGS) as *mut ffi::lua_State;
-            // SAFETY: every listed state is alive while listed (see the module doc), and
-            // lua_sethook is safe to call asynchronously on the state's own thread. The
-            // mask, not the hook, tells an armed state: a signal that lands inside the
-            // hook disarming itself leaves the hook set but the mask cleared.
-            unsafe {
-                if !state.is_null() && ffi::lua_gethookmask(state) == 0 {
-                    ffi::lua_sethook(state, Some(hook), ffi::LUA_MASKCOUNT, count);
-                }
+        let polls = s.polls.load(Ordering::Relaxed);
+        let before = s.seen.swap(polls, Ordering::Relaxed);
+        if polls % 2 == 0 {
+            let timer = s.timer.load(Ordering::Relaxed);
+            if polls == before && timer < NO_TIMER - 1 {
+                timer::set(timer, false);
+                s.running.store(false, Ordering::Relaxed);
             }
+            return;
+        }
+        if polls != before {
+            return;
+        }
+        s.overdue.store(polls, Ordering::Relaxed);
+        arm_listed(s, hook, count);
+    });
+}
+
+/// Arms every listed state of this thread that is not armed yet (tests: at once).
+#[cfg(test)]
+pub fn arm_here(hook: ffi::lua_Hook, count: i32) {
+    STACK.with(|s| arm_listed(s, hook, count));
+}
+
+/// Arms every state listed in `s` that is not armed yet with `hook`.
+fn arm_listed(s: &Stack, hook: ffi::lua_Hook, count: i32) {
+    let depth = s.depth.load(Ordering::Relaxed).min(CAPACITY);
+    compiler_fence(Ordering::SeqCst);
+    for entry in &s.entries[..depth] {
+        let state = (entry.load(Ordering::Relaxed) & !TAGS) as *mut ffi::lua_State;
+        // SAFETY: every listed state is alive while listed (see the module doc), and
+        // lua_sethook is safe to call asynchronously on the state's own thread. The mask,
+        // not the hook, tells an armed state: a signal that lands inside the hook
+        // disarming itself leaves the hook set but the mask cleared.
+        unsafe {
+            if !state.is_null() && ffi::lua_gethookmask(state) == 0 {
+                ffi::lua_sethook(state, Some(hook), ffi::LUA_MASKCOUNT, count);
+            }
+        }
+    }
+}
+
+/// Starts the thread's timer unless it ticks (making it on the thread's first poll). The
+/// poll is counted first: a tick in between sees it running and leaves the timer alone.
+fn start_timer() {
+    STACK.with(|s| {
+        compiler_fence(Ordering::SeqCst);
+        if s.running.load(Ordering::Relaxed) {
+            return;
+        }
+        let mut timer = s.timer.load(Ordering::Relaxed);
+        if timer == NO_TIMER {
+            timer = TIMER.with(|t| t.as_ref().map_or(NO_TIMER - 1, Timer::id));
+            s.timer.store(timer, Ordering::Relaxed);
+        }
+        if timer < NO_TIMER - 1 {
+            s.running.store(true, Ordering::Relaxed);
+            timer::set(timer, true);
         }
     });
 }
 
-/// Counts an outermost poll's start or end (this thread is the counter's only writer).
+/// Counts an outermost poll's start or end.
 fn count_poll() {
-    LANE.with(|l| {
-        let polls = l.0.polls.load(Ordering::Relaxed);
-        l.0.polls.store(polls + 1, Ordering::Release);
+    STACK.with(|s| {
+        let polls = s.polls.load(Ordering::Relaxed);
+        s.polls.store(polls + 1, Ordering::Relaxed);
     });
 }
 

@@ -9,9 +9,10 @@
 //! only on code that has run long:
 //! - each thread lists the Lua states it runs ([`lane`]): a call's coroutine for each
 //!   poll ([`paced`]), a user coroutine for each resume ([`coroutines`]);
-//! - a watchdog thread ([`watchdog`]) signals a thread whose poll has run past [`SLICE`];
-//!   the signal handler arms the hook on the listed states (`lua_sethook` is one of the
-//!   few calls Lua allows from a signal handler);
+//! - a per-thread timer ([`timer`]) ticks every half [`SLICE`] while the thread runs
+//!   Lua; a tick that finds the poll it saw at the previous tick still running arms the
+//!   hook on the listed states, in the signal handler (`lua_sethook` is one of the few
+//!   calls Lua allows from a signal handler). So a poll yields 0.5–1 ms after it began;
 //! - the armed hook runs every [`CHECK_EVERY`] instructions. It yields the running
 //!   coroutine when its poll is overdue, so an abort takes effect and other tasks run,
 //!   and raises a Timeout once the frame's deadline (the caller's, or the entry's
@@ -24,14 +25,14 @@
 //! async Rust function ([`in_async_poller`]): that would lose the future's wake-up. Once
 //! its poll is no longer overdue (the call was yielded and resumed), the hook disarms
 //! itself at its next run, so code that runs long runs unhooked but for a moment per
-//! slice: the watchdog arms it again a slice later.
+//! slice: the next tick arms it again.
 //!
 //! Code inside one C function (a huge `string.rep`, `table.sort` without a Lua
 //! comparator) is not interrupted until it returns.
 
 mod coroutines;
 mod lane;
-mod watchdog;
+mod timer;
 
 use std::future::Future;
 use std::os::raw::c_int;
@@ -48,7 +49,8 @@ use crate::frame;
 /// Lua VM instructions between two runs of an armed hook.
 pub const CHECK_EVERY: u32 = 1000;
 
-/// How long a poll runs Lua before the watchdog has its hook yield it back to tokio.
+/// The longest a poll runs Lua before its hook is armed to yield it (the slice timer
+/// ticks every half of it, and a poll running at two ticks in a row is overdue).
 pub const SLICE: Duration = Duration::from_millis(1);
 
 /// mlua's hook function, which runs the callback set with `set_global_hook` (the same
@@ -64,9 +66,9 @@ struct Pacing {
     forward: Function,
 }
 
-/// Installs pacing in `lua`: the hook callback (armed later, per state), the watchdog and
-/// the coroutine functions that list what they run. Returns `enter`, the function a
-/// call's coroutine calls first so its poll lists it.
+/// Installs pacing in `lua`: the hook callback (armed later, per state), the signal
+/// handler and the coroutine functions that list what they run. Returns `enter`, the
+/// function a call's coroutine calls first so its poll lists it.
 pub fn install(lua: &Lua) -> mlua::Result<Function> {
     let main = lua.current_thread().state();
     if MLUA_HOOK.get().is_none() {
@@ -80,9 +82,10 @@ pub fn install(lua: &Lua) -> mlua::Result<Function> {
         }
     }
     // No triggers: mlua sets no hook on any state (it clears the hook of every coroutine
-    // it makes or reuses); the watchdog arms states with `shim`, which runs this.
+    // it makes or reuses); the slice timer's handler arms states with `shim`, which
+    // runs this.
     lua.set_global_hook(HookTriggers::new(), on_hook)?;
-    watchdog::start(shim).map_err(mlua::Error::external)?;
+    timer::install_handler(shim).map_err(mlua::Error::external)?;
     coroutines::install(lua)?;
     // SAFETY: `enter` only reads its own state pointer.
     let enter = unsafe { lua.create_c_function(enter)? };
@@ -137,7 +140,8 @@ pub async fn call_async<R: FromLuaMulti>(
     paced(main, 0, forward.call_async::<R>(all)).await
 }
 
-/// The hook the watchdog arms: notes which state fires, then runs mlua's hook function
+/// The hook the timer's handler arms: notes which state fires, then runs mlua's hook
+/// function
 /// (which calls [`on_hook`]).
 unsafe extern "C-unwind" fn shim(state: *mut ffi::lua_State, ar: *mut ffi::lua_Debug) {
     lane::set_firing(state);
