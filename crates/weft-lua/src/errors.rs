@@ -3,7 +3,7 @@
 //!
 //! An error object is a [`LuaError`] userdata; its kind, retryable flag and details
 //! survive `funcs.call`, process exits and `error(obj)` (entry methods run under an
-//! `xpcall` trampoline that hands back the raised value untouched).
+//! `xpcall` handler that hands back the raised value untouched).
 
 use std::sync::Arc;
 
@@ -85,7 +85,7 @@ pub fn is_out_of_memory(e: &Error) -> bool {
 /// How a memory error of mlua is rendered by [`from_mlua`].
 const OUT_OF_MEMORY_PREFIX: &str = "out of memory: ";
 
-/// Converts a raised Lua value (caught by the trampoline) to a weft error.
+/// Converts a raised Lua value (caught by the call's `xpcall` handler) to a weft error.
 pub fn from_raised(v: &LuaValue) -> Error {
     match v {
         LuaValue::UserData(ud) => match ud.borrow::<LuaError>() {

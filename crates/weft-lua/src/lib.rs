@@ -28,6 +28,9 @@ mod stack;
 mod types;
 mod vm;
 
+#[doc(hidden)]
+pub use pace::set_enabled as set_pacing;
+
 use std::collections::HashMap;
 use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};

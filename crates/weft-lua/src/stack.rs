@@ -3,7 +3,7 @@
 //!
 //! The traceback is Lua's own format, one frame per line after `stack traceback:`:
 //! `<source>:<line>: in function '<name>'` (or `in main chunk`, `in function
-//! <source:line>`). weft's internal chunks (the call trampoline, mlua's async poller)
+//! <source:line>`). weft's internal chunks, mlua's async poller
 //! and C functions are left out: they are not the app's code.
 
 use mlua::Lua;

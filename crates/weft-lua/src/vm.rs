@@ -33,6 +33,8 @@ pub struct Script {
 /// A prepared VM: the entry's chunk has run and its method is at hand.
 pub struct Vm {
     lua: Lua,
+    /// `runner(f, ...)`: `xpcall(f, keep_raised, ...)`, the first function of every call's
+    /// coroutine (see [`pace::protected`]).
     runner: Function,
     body: Function,
     /// The main state, listed with each poll of a call (see [`pace::paced`]).
@@ -59,14 +61,10 @@ impl Vm {
         // Calls make many short-lived values; the generational collector suits them.
         lua.gc_set_mode(GcMode::Generational(GcGenParams::default()));
         frame::install(&lua, rt.clone(), caps.clone());
-        let enter = pace::install(&lua).map_err(lua_err)?;
+        pace::install(&lua).map_err(lua_err)?;
         sandbox(&lua).map_err(lua_err)?;
         let keep = lua.create_function(keep_raised).map_err(lua_err)?;
-        let runner: Function = lua
-            .load(TRAMPOLINE)
-            .set_name("=weft:trampoline")
-            .call((keep, enter))
-            .map_err(lua_err)?;
+        let runner = pace::protected(&lua, keep).map_err(lua_err)?;
         let vm = Vm {
             body: runner.clone(),
             runner,
@@ -178,7 +176,7 @@ impl Vm {
             .map_err(|e| errors::from_mlua(&e))
     }
 
-    /// Runs `f(args)` under the trampoline: returns its values, or the raised error.
+    /// Runs `f(args)` through the runner: returns its values, or the raised error.
     async fn protected(&self, f: Function, args: MultiValue) -> Result<MultiValue> {
         let mut call_args = MultiValue::with_capacity(args.len() + 1);
         call_args.push_back(LuaValue::Function(f));
@@ -200,19 +198,11 @@ impl Vm {
     }
 }
 
-/// Calls a function under `xpcall` with [`keep_raised`] as the handler, after `enter`
-/// lists the coroutine running it for pacing ([`pace::install`]).
-const TRAMPOLINE: &str = r#"
-local keep, enter = ...
-local xpcall = xpcall
-return function(f, ...) enter() return xpcall(f, keep, ...) end
-"#;
-
 /// The Lua traceback where a value that is not an error object was raised (`error("x")`),
 /// taken by [`keep_raised`] for [`Vm::protected`] to attach to the error it makes.
 struct RaisedTraceback(String);
 
-/// The trampoline's error handler: hands the raised value back untouched, so error
+/// The runner's error handler: hands the raised value back untouched, so error
 /// objects keep their kind (mlua would turn them into strings); for any other value it
 /// keeps the traceback, which only exists while the handler runs.
 fn keep_raised(lua: &Lua, raised: LuaValue) -> mlua::Result<LuaValue> {

@@ -8,278 +8,82 @@
 //! - what pacing costs Lua code itself (the limits issue: the instruction hook is armed
 //!   only on code that runs past a 1 ms slice, and weft's `coroutine.resume`/`wrap` list
 //!   the coroutine they run): a long arithmetic loop, per iteration, and values taken
-//!   from a `coroutine.wrap` generator and by `coroutine.resume`, per value;
+//!   from a `coroutine.wrap` generator and by `coroutine.resume`, per value (against
+//!   pacing turned off: the `pacing` bench);
 //! - boot of an app with 1,000 `function.lua` entries [≤ 1 s to ready], and the same with
 //!   each entry then called once (every call builds its first VM).
 //!
 //! Run: `cargo bench -p weft --bench lua`. Figures go to docs/performance.md.
 
-use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use criterion::{Criterion, criterion_group, criterion_main};
+use lua_app::{App, opts, write_app};
 use weft::boot_app;
-use weft_core::{Actor, Map, Scope, Value};
-use weft_registry::{BootOptions, LoadOptions};
+use weft_core::{CallContext, Value};
+use weft_registry::BootOptions;
 
 mod calls;
+mod lua_app;
 
 /// The same allocator as the `weft` binary.
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-const CALL_APP: &str = r#"
-namespace: bench
-entries:
-  - name: add
-    kind: function.lua
-    source: "return {run = function(a, b) return a + b end}"
-    method: run
-  - name: loop
-    kind: function.lua
-    source: |
-      return {run = function(n)
-        local call = funcs.call
-        local s = 0
-        for i = 1, n do
-          local v, err = call("bench:add", i, 1)
-          if err then error(err) end
-          s = s + v
-        end
-        return s
-      end}
-    method: run
-    modules: [funcs]
-  - name: echo
-    kind: function.lua
-    source: "return {run = function(x) return x end}"
-    method: run
-  # The Lua floor of the records bench: the tables a Lua -> Lua call must build (the
-  # callee's arguments and the caller's results), made n times by a deep copy inside
-  # one VM, with no conversion and no call.
-  - name: copy_twice
-    kind: function.lua
-    source: |
-      local function copy(v)
-        if type(v) ~= "table" then return v end
-        local t = {}
-        for k, x in pairs(v) do t[k] = copy(x) end
-        return t
-      end
-      return {run = function(n, users)
-        for _ = 1, n do
-          copy(copy(users))
-        end
-        return n
-      end}
-    method: run
-  # Pacing: a long loop (armed after its first slice), and coroutines (listed per resume).
-  - name: spin
-    kind: function.lua
-    source: |
-      return {run = function(n)
-        local s = 0
-        for i = 1, n do s = s + i % 7 end
-        return s
-      end}
-    method: run
-  - name: generator
-    kind: function.lua
-    source: |
-      return {run = function(n)
-        local gen = coroutine.wrap(function() for i = 1, n do coroutine.yield(i) end end)
-        local s = 0
-        for _ = 1, n do s = s + gen() end
-        return s
-      end}
-    method: run
-  - name: resume
-    kind: function.lua
-    source: |
-      return {run = function(n)
-        local co = coroutine.create(function() for i = 1, n do coroutine.yield(i) end end)
-        local resume, s = coroutine.resume, 0
-        for _ = 1, n do local _, v = resume(co) s = s + v end
-        return s
-      end}
-    method: run
-  - name: allow_calls
-    kind: security.policy
-    policy:
-      actions: funcs.call
-      resources: "bench:*"
-      effect: allow
-      conditions:
-        - {field: actor.id, operator: eq, value: bencher}
-"#;
-
-/// Nine policies that do not match `funcs.call` (each evaluated on every check).
-fn other_policies() -> String {
-    let patterns = [
-        "doc.read",
-        "doc.write.*",
-        "env.*",
-        "process.spawn",
-        "fs.get",
-        "http_client.*",
-        "registry.get",
-        "security.*",
-        "socket.connect",
-    ];
-    patterns
-        .iter()
-        .enumerate()
-        .map(|(i, action)| {
-            format!(
-                "  - name: other{i}\n    kind: security.policy\n    policy: {{actions: \"{action}\", resources: \"*\", effect: allow}}\n"
-            )
-        })
-        .collect()
-}
-
-fn write_app(dir: &Path, files: &[(String, String)]) {
-    for (path, body) in files {
-        let full = dir.join(path);
-        std::fs::create_dir_all(full.parent().unwrap()).unwrap();
-        std::fs::write(full, body).unwrap();
-    }
-}
-
-fn opts(dir: &Path) -> LoadOptions {
-    LoadOptions {
-        root: dir.to_path_buf(),
-        ..LoadOptions::default()
-    }
-}
-
 fn calls(c: &mut Criterion) {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
+    let rt = lua_app::tokio_runtime();
     let dir = tempfile::tempdir().unwrap();
-    write_app(
-        dir.path(),
-        &[(
-            "src/_index.yaml".into(),
-            format!(
-                "{CALL_APP}{}{}",
-                // `loop_args`: calls `target` n times with the same arguments.
-                calls::LUA_LOOP.replace("- name: loop\n", "- name: loop_args\n"),
-                other_policies()
-            ),
-        )],
-    );
-    let booted = rt
-        .block_on(boot_app(&opts(dir.path()), &BootOptions::default()))
-        .unwrap();
-    let runtime = booted.runtime;
-    let cx = runtime.root_context();
-    // Actor + 10 policies; the allowing one is last, and every one is evaluated per check.
-    let mut policies: Vec<_> = (0..9)
-        .map(|i| runtime.policies.get(&format!("bench:other{i}")).unwrap())
-        .collect();
-    policies.push(runtime.policies.get("bench:allow_calls").unwrap());
-    let secure_cx = cx
-        .with_actor(Some(Actor::new("bencher", Map::new())))
-        .with_scope(Some(Scope::new(policies)));
+    lua_app::write_calls_app(dir.path());
+    let app = App::boot(&rt, dir.path(), true);
+    let cx = app.runtime.root_context();
+    let secure_cx = app.secure_context();
+    let users = calls::users(100);
+    let loops: [(&str, &str, &CallContext, Args); 7] = [
+        ("funcs.call lua->lua round trip", "bench:loop", &cx, count),
+        (
+            "funcs.call lua->lua round trip, security on (10 policies)",
+            "bench:loop",
+            &secure_cx,
+            count,
+        ),
+        (
+            "funcs.call lua->lua list of 100 records in and out",
+            "bench:loop_args",
+            &cx,
+            |n, users| {
+                vec![
+                    Value::str("bench:echo"),
+                    Value::Int(n as i64),
+                    users.clone(),
+                ]
+            },
+        ),
+        (
+            "floor: the same records deep-copied twice inside one Lua VM",
+            "bench:copy_twice",
+            &cx,
+            |n, users| vec![Value::Int(n as i64), users.clone()],
+        ),
+        ("a long Lua loop, per iteration", "bench:spin", &cx, count),
+        (
+            "coroutine.wrap generator, per value",
+            "bench:generator",
+            &cx,
+            count,
+        ),
+        ("coroutine.resume, per value", "bench:resume", &cx, count),
+    ];
 
     let mut group = c.benchmark_group("lua");
     group.measurement_time(Duration::from_secs(5));
-    group.bench_function("funcs.call lua->lua round trip", |b| {
-        b.iter_custom(|iters| {
-            rt.block_on(async {
-                let start = Instant::now();
-                let out = runtime
-                    .functions
-                    .call(&cx, "bench:loop", vec![Value::Int(iters as i64)])
-                    .await
-                    .unwrap();
-                let elapsed = start.elapsed();
-                assert!(matches!(out, Value::Int(_)));
-                elapsed
-            })
-        })
-    });
-    group.bench_function(
-        "funcs.call lua->lua round trip, security on (10 policies)",
-        |b| {
-            b.iter_custom(|iters| {
-                rt.block_on(async {
-                    let start = Instant::now();
-                    let out = runtime
-                        .functions
-                        .call(&secure_cx, "bench:loop", vec![Value::Int(iters as i64)])
-                        .await
-                        .unwrap();
-                    let elapsed = start.elapsed();
-                    assert!(matches!(out, Value::Int(_)));
-                    elapsed
-                })
-            })
-        },
-    );
-    let users = calls::users(100);
-    group.bench_function("funcs.call lua->lua list of 100 records in and out", |b| {
-        b.iter_custom(|iters| {
-            let args = vec![
-                Value::str("bench:echo"),
-                Value::Int(iters as i64),
-                users.clone(),
-            ];
-            rt.block_on(async {
-                let start = Instant::now();
-                runtime
-                    .functions
-                    .call(&cx, "bench:loop_args", args)
-                    .await
-                    .unwrap();
-                start.elapsed()
-            })
-        })
-    });
-    group.bench_function(
-        "floor: the same records deep-copied twice inside one Lua VM",
-        |b| {
-            b.iter_custom(|iters| {
-                let args = vec![Value::Int(iters as i64), users.clone()];
-                rt.block_on(async {
-                    let start = Instant::now();
-                    runtime
-                        .functions
-                        .call(&cx, "bench:copy_twice", args)
-                        .await
-                        .unwrap();
-                    start.elapsed()
-                })
-            })
-        },
-    );
-    for (name, entry) in [
-        ("a long Lua loop, per iteration", "bench:spin"),
-        ("coroutine.wrap generator, per value", "bench:generator"),
-        ("coroutine.resume, per value", "bench:resume"),
-    ] {
+    for (name, entry, cx, args) in loops {
         group.bench_function(name, |b| {
-            b.iter_custom(|iters| {
-                rt.block_on(async {
-                    let start = Instant::now();
-                    let out = runtime
-                        .functions
-                        .call(&cx, entry, vec![Value::Int(iters as i64)])
-                        .await
-                        .unwrap();
-                    let elapsed = start.elapsed();
-                    assert!(matches!(out, Value::Int(_)));
-                    elapsed
-                })
-            })
+            b.iter_custom(|iters| app.time(&rt, cx, entry, args(iters, &users)))
         });
     }
     group.bench_function("rust->lua call through the registry", |b| {
         b.iter(|| {
-            rt.block_on(runtime.functions.call(
+            rt.block_on(app.runtime.functions.call(
                 &cx,
                 "bench:add",
                 vec![Value::Int(1), Value::Int(2)],
@@ -290,12 +94,16 @@ fn calls(c: &mut Criterion) {
     group.finish();
 }
 
+/// The arguments of a bench's call, for `n` iterations (and the 100 records).
+type Args = fn(u64, &Value) -> Vec<Value>;
+
+/// The arguments of an entry looping `n` times.
+fn count(n: u64, _: &Value) -> Vec<Value> {
+    vec![Value::Int(n as i64)]
+}
+
 fn boot(c: &mut Criterion) {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
+    let rt = lua_app::tokio_runtime();
     let dir = tempfile::tempdir().unwrap();
     let mut files = Vec::new();
     for file in 0..50 {

@@ -134,7 +134,8 @@ impl Drop for Entered {
 }
 
 /// Records `state` as the listed driver of the innermost poll, if that driver is not
-/// known yet (called by the trampoline's first instruction, on the driver itself).
+/// known yet (called by the driver's first function, on the driver itself:
+/// `super::driver`).
 pub fn fill(state: *mut ffi::lua_State) {
     STACK.with(|s| {
         let depth = s.depth.load(Ordering::Relaxed);

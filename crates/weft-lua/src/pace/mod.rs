@@ -31,13 +31,16 @@
 //! comparator) is not interrupted until it returns.
 
 mod coroutines;
+mod driver;
 mod lane;
 mod timer;
 
+pub use driver::protected;
+
 use std::future::Future;
-use std::os::raw::c_int;
 use std::pin::pin;
 use std::sync::OnceLock;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use mlua::debug::Debug;
@@ -62,14 +65,28 @@ struct Pacing {
     /// The VM's main state, listed with every poll (weft's conversions run metamethods
     /// on it).
     main: usize,
-    /// `function(f, ...) enter() return f(...) end`, for [`call_async`].
+    /// [`driver::forward`], for [`call_async`].
     forward: Function,
 }
 
+/// Whether VMs built from now on are paced (see [`set_enabled`]).
+static ENABLED: AtomicBool = AtomicBool::new(true);
+
+/// Turns pacing off (or back on) for the VMs built from then on, to measure what it
+/// costs (the Lua bench's floor). A VM built while it is off has no CPU limit: its code
+/// ignores slices, deadlines and aborts. Not for apps.
+#[doc(hidden)]
+pub fn set_enabled(on: bool) {
+    ENABLED.store(on, Ordering::Relaxed);
+}
+
 /// Installs pacing in `lua`: the hook callback (armed later, per state), the signal
-/// handler and the coroutine functions that list what they run. Returns `enter`, the
-/// function a call's coroutine calls first so its poll lists it.
-pub fn install(lua: &Lua) -> mlua::Result<Function> {
+/// handler and the coroutine functions that list what they run. Does nothing while
+/// pacing is off ([`set_enabled`]).
+pub fn install(lua: &Lua) -> mlua::Result<()> {
+    if !ENABLED.load(Ordering::Relaxed) {
+        return Ok(());
+    }
     let main = lua.current_thread().state();
     if MLUA_HOOK.get().is_none() {
         // mlua's hook function is private; set a hook through mlua and read it back.
@@ -87,28 +104,25 @@ pub fn install(lua: &Lua) -> mlua::Result<Function> {
     lua.set_global_hook(HookTriggers::new(), on_hook)?;
     timer::install_handler(shim).map_err(mlua::Error::external)?;
     coroutines::install(lua)?;
-    // SAFETY: `enter` only reads its own state pointer.
-    let enter = unsafe { lua.create_c_function(enter)? };
-    let forward: Function = lua
-        .load("local enter = ... return function(f, ...) enter() return f(...) end")
-        .set_name("=weft:forward")
-        .call(enter.clone())?;
     lua.set_app_data(Pacing {
         main: main as usize,
-        forward,
+        forward: driver::forward(lua)?,
     });
-    Ok(enter)
+    Ok(())
 }
 
-/// The VM's main state, for [`paced`].
+/// The VM's main state, for [`paced`] (0 in a VM built with pacing off).
 pub fn main_state(lua: &Lua) -> usize {
     lua.app_data_ref::<Pacing>().map_or(0, |p| p.main)
 }
 
 /// Polls `fut`, which resumes a call's coroutine `driver` (0: not known yet, the
-/// coroutine's first call of `enter` tells), with `main` and the driver listed on the
-/// thread for each poll.
+/// coroutine's first function tells: [`protected`]), with `main` and the driver listed on
+/// the thread for each poll. A VM built with pacing off (`main` 0) is polled as is.
 pub async fn paced<F: Future>(main: usize, driver: usize, fut: F) -> F::Output {
+    if main == 0 {
+        return fut.await;
+    }
     let mut fut = pin!(fut);
     let mut driver = driver;
     std::future::poll_fn(|cx| {
@@ -149,12 +163,6 @@ unsafe extern "C-unwind" fn shim(state: *mut ffi::lua_State, ar: *mut ffi::lua_D
         // SAFETY: mlua's hook, called as Lua would call it.
         unsafe { hook(state, ar) }
     }
-}
-
-/// `enter()`: lists the calling coroutine as the driver of the poll running it.
-unsafe extern "C-unwind" fn enter(state: *mut ffi::lua_State) -> c_int {
-    lane::fill(state);
-    0
 }
 
 /// The armed hook's body: yields the running coroutine of an overdue poll, stops code
