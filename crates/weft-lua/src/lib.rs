@@ -28,7 +28,7 @@ mod stack;
 mod types;
 mod vm;
 
-#[doc(hidden)]
+#[cfg(feature = "pacing-switch")]
 pub use pace::set_enabled as set_pacing;
 
 use std::collections::HashMap;

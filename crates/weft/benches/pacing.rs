@@ -4,12 +4,14 @@
 //! hook, Lua's own coroutine functions; the floor).
 //!
 //! A bench binary rather than criterion, because it alternates: each round times one
-//! call on each app, in turn (which goes first alternates too), and the figure is the
-//! median of the rounds' ratios. On a shared machine whose speed drifts by tens of
-//! percent over seconds, two benches run one after the other compare two different
-//! machines; two calls a few milliseconds apart compare the same one.
+//! call (a few milliseconds of work) on each app in turn, each pair of rounds in both
+//! orders, and the figure is the median of the pairs' ratios. On a shared machine whose
+//! speed drifts by tens of percent over seconds, two benches run one after the other
+//! compare two different machines; two calls a few milliseconds apart compare the same
+//! one. (The paced thread's slice timer stops a tick after its last paced call, so a
+//! floor call right after one may take a signal or two: ~µs in milliseconds.)
 //!
-//! Run: `cargo bench -p weft --bench pacing` (`PACING_ROUNDS`, default 301). Figures go
+//! Run: `cargo bench -p weft --bench pacing` (`PACING_PAIRS`, default 150). Figures go
 //! to docs/performance.md ("Limits").
 
 use std::time::Duration;
@@ -98,17 +100,17 @@ const BENCHES: [Bench; 8] = [
 const WARM_UP: usize = 20;
 
 fn main() {
-    let rounds: usize = std::env::var("PACING_ROUNDS")
+    let pairs: usize = std::env::var("PACING_PAIRS")
         .ok()
         .and_then(|r| r.parse().ok())
-        .unwrap_or(301);
+        .unwrap_or(150);
     let rt = lua_app::tokio_runtime();
     let dir = tempfile::tempdir().unwrap();
     lua_app::write_calls_app(dir.path());
     let paced = App::boot(&rt, dir.path(), true);
     let floor = App::boot(&rt, dir.path(), false);
     let users = calls::users(100);
-    println!("pacing: {rounds} rounds, medians (per iteration)");
+    println!("pacing: {pairs} pairs of rounds, medians (per iteration)");
     println!(
         "{:<48} {:>12} {:>12} {:>7} {:>15}",
         "bench", "paced", "floor", "ratio", "ratio p25-p75"
@@ -140,20 +142,16 @@ fn main() {
             time(&paced, &contexts[0]);
             time(&floor, &contexts[1]);
         }
-        let mut on = Vec::with_capacity(rounds);
-        let mut off = Vec::with_capacity(rounds);
-        for round in 0..rounds {
-            let (a, b) = if round % 2 == 0 {
-                let a = time(&paced, &contexts[0]);
-                (a, time(&floor, &contexts[1]))
-            } else {
-                let b = time(&floor, &contexts[1]);
-                (time(&paced, &contexts[0]), b)
-            };
-            on.push(a);
-            off.push(b);
+        // Each pair of rounds times both orders (paced first, then floor first), so
+        // whatever going first or second does weighs on both alike.
+        let (mut on, mut off, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
+        for _ in 0..pairs {
+            let (a1, b1) = (time(&paced, &contexts[0]), time(&floor, &contexts[1]));
+            let (b2, a2) = (time(&floor, &contexts[1]), time(&paced, &contexts[0]));
+            on.extend([a1, a2]);
+            off.extend([b1, b2]);
+            ratios.push((a1 + a2) / (b1 + b2));
         }
-        let mut ratios: Vec<f64> = on.iter().zip(&off).map(|(a, b)| a / b).collect();
         println!(
             "{:<48} {:>12} {:>12} {:>7.3} {:>7.3}-{:<7.3}",
             bench.name,

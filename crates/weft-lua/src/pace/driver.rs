@@ -1,8 +1,8 @@
 //! The C functions a driver coroutine starts with. mlua makes a call's coroutine inside
 //! `Function::call_async` and does not tell which it is, so the function it runs tells:
 //! its first act, before any Lua instruction, lists its own state as the driver of the
-//! poll running it (`super::lane::fill`). Being C functions, they cost a call less than a
-//! Lua trampoline calling `xpcall` or the function itself.
+//! poll running it (`super::lane::fill`). Being C functions, they report it without a
+//! Lua frame calling a C function to do so.
 //!
 //! Both call a function that may yield (to tokio, through mlua) with a continuation, as
 //! Lua's own `xpcall` does: when the coroutine is resumed after a yield, Lua runs the
@@ -42,9 +42,10 @@ unsafe extern "C-unwind" fn protected_call(state: *mut ffi::lua_State) -> c_int 
     // SAFETY: a C function's own stack; `lua_pcallk` with a continuation, as `xpcall`.
     unsafe {
         let nargs = ffi::lua_gettop(state) - 1;
-        if nargs < 0 || ffi::lua_checkstack(state, 2) == 0 {
+        if nargs < 0 {
             return ffi::luaL_error(state, c"weft: a call's body is missing".as_ptr());
         }
+        ffi::luaL_checkstack(state, 2, c"too many arguments".as_ptr());
         ffi::lua_pushvalue(state, ffi::lua_upvalueindex(1));
         ffi::lua_pushboolean(state, 1);
         ffi::lua_rotate(state, 1, 2);
@@ -179,6 +180,23 @@ mod tests {
             assert_eq!(out.len(), 2, "{f}");
             assert_eq!(out[0], Value::Boolean(false));
             assert_eq!(out[1].to_string().unwrap(), "handled: bad 7", "{f}");
+        }
+    }
+
+    /// The poll's driver is not known before the call's coroutine runs; its first
+    /// function lists it.
+    #[test]
+    fn the_first_function_lists_its_coroutine_as_the_polls_driver() {
+        let lua = vm();
+        super::super::install(&lua).unwrap();
+        let handler = lua.create_function(|_, v: Value| Ok(v)).unwrap();
+        for body in [protected(&lua, handler).unwrap(), forward(&lua).unwrap()] {
+            let thread = lua.create_thread(body).unwrap();
+            let f: Function = lua.load("return function() return 1 end").eval().unwrap();
+            let listed = lane::enter(super::super::main_state(&lua), 0);
+            assert_eq!(listed.driver(), 0);
+            let _: MultiValue = thread.resume(f).unwrap();
+            assert_eq!(listed.driver(), thread.state() as usize);
         }
     }
 

@@ -82,7 +82,7 @@ pub struct Entered {
 
 /// Lists `main` (the VM's main state, where weft's own conversions run metamethods) and
 /// the driver `driver` for one poll. A driver not known yet (null) is filled in by
-/// [`fill`] when its first instruction runs.
+/// [`fill`] when the driver's first function runs (`super::driver`).
 pub fn enter(main: usize, driver: usize) -> Entered {
     let depth = STACK.with(|s| {
         let depth = s.depth.load(Ordering::Relaxed);

@@ -40,6 +40,7 @@ pub use driver::protected;
 use std::future::Future;
 use std::pin::pin;
 use std::sync::OnceLock;
+#[cfg(feature = "pacing-switch")]
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
@@ -70,21 +71,30 @@ struct Pacing {
 }
 
 /// Whether VMs built from now on are paced (see [`set_enabled`]).
+#[cfg(feature = "pacing-switch")]
 static ENABLED: AtomicBool = AtomicBool::new(true);
 
 /// Turns pacing off (or back on) for the VMs built from then on, to measure what it
-/// costs (the Lua bench's floor). A VM built while it is off has no CPU limit: its code
-/// ignores slices, deadlines and aborts. Not for apps.
-#[doc(hidden)]
+/// costs (the pacing bench's floor). A VM built while it is off has no CPU limit: its
+/// code ignores slices, deadlines and aborts. Only with the `pacing-switch` feature.
+#[cfg(feature = "pacing-switch")]
 pub fn set_enabled(on: bool) {
     ENABLED.store(on, Ordering::Relaxed);
 }
 
+/// Whether a VM built now is paced: always, without the `pacing-switch` feature.
+fn enabled() -> bool {
+    #[cfg(feature = "pacing-switch")]
+    return ENABLED.load(Ordering::Relaxed);
+    #[cfg(not(feature = "pacing-switch"))]
+    true
+}
+
 /// Installs pacing in `lua`: the hook callback (armed later, per state), the signal
 /// handler and the coroutine functions that list what they run. Does nothing while
-/// pacing is off ([`set_enabled`]).
+/// pacing is switched off (the `pacing-switch` feature's `set_enabled`).
 pub fn install(lua: &Lua) -> mlua::Result<()> {
-    if !ENABLED.load(Ordering::Relaxed) {
+    if !enabled() {
         return Ok(());
     }
     let main = lua.current_thread().state();
