@@ -18,7 +18,7 @@
 use std::time::Duration;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use lua_app::{App, opts, write_app};
+use lua_app::{App, write_app};
 use weft::boot_app;
 use weft_core::{CallContext, Value};
 use weft_registry::BootOptions;
@@ -31,7 +31,7 @@ mod lua_app;
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn calls(c: &mut Criterion) {
-    let rt = lua_app::tokio_runtime();
+    let rt = calls::tokio_runtime();
     let dir = tempfile::tempdir().unwrap();
     lua_app::write_calls_app(dir.path());
     let app = App::boot(&rt, dir.path(), true);
@@ -103,7 +103,7 @@ fn count(n: u64, _: &Value) -> Vec<Value> {
 }
 
 fn boot(c: &mut Criterion) {
-    let rt = lua_app::tokio_runtime();
+    let rt = calls::tokio_runtime();
     let dir = tempfile::tempdir().unwrap();
     let mut files = Vec::new();
     for file in 0..50 {
@@ -121,7 +121,10 @@ fn boot(c: &mut Criterion) {
     group.bench_function("1000 function.lua entries to ready", |b| {
         b.iter(|| {
             let booted = rt
-                .block_on(boot_app(&opts(dir.path()), &BootOptions::default()))
+                .block_on(boot_app(
+                    &calls::load_options(dir.path()),
+                    &BootOptions::default(),
+                ))
                 .unwrap();
             assert_eq!(booted.runtime.functions.ids().len(), 1000);
         })
@@ -132,7 +135,10 @@ fn boot(c: &mut Criterion) {
         |b| {
             b.iter(|| {
                 let booted = rt
-                    .block_on(boot_app(&opts(dir.path()), &BootOptions::default()))
+                    .block_on(boot_app(
+                        &calls::load_options(dir.path()),
+                        &BootOptions::default(),
+                    ))
                     .unwrap();
                 let app = booted.runtime;
                 let cx = app.root_context();

@@ -104,7 +104,7 @@ fn main() {
         .ok()
         .and_then(|r| r.parse().ok())
         .unwrap_or(150);
-    let rt = lua_app::tokio_runtime();
+    let rt = calls::tokio_runtime();
     let dir = tempfile::tempdir().unwrap();
     lua_app::write_calls_app(dir.path());
     let paced = App::boot(&rt, dir.path(), true);

@@ -165,8 +165,7 @@ pub async fn call_async<R: FromLuaMulti>(
 }
 
 /// The hook the timer's handler arms: notes which state fires, then runs mlua's hook
-/// function
-/// (which calls [`on_hook`]).
+/// function (which calls [`on_hook`]).
 unsafe extern "C-unwind" fn shim(state: *mut ffi::lua_State, ar: *mut ffi::lua_Debug) {
     lane::set_firing(state);
     if let Some(hook) = MLUA_HOOK.get() {

@@ -30,19 +30,28 @@ pub const LUA_LOOP: &str = r#"  - name: loop
 
 /// Boots the app in `root` on a 2-worker tokio runtime, as the `weft` binary does.
 pub fn boot(root: &Path) -> (tokio::runtime::Runtime, Arc<weft_runtime::Runtime>) {
-    let rt = tokio::runtime::Builder::new_multi_thread()
+    let rt = tokio_runtime();
+    let booted = rt
+        .block_on(weft::boot_app(&load_options(root), &BootOptions::default()))
+        .unwrap();
+    (rt, booted.runtime)
+}
+
+/// A 2-worker tokio runtime, as the `weft` binary runs.
+pub fn tokio_runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
-        .unwrap();
-    let opts = LoadOptions {
+        .unwrap()
+}
+
+/// Load options for the app in `root`.
+pub fn load_options(root: &Path) -> LoadOptions {
+    LoadOptions {
         root: root.to_path_buf(),
         ..LoadOptions::default()
-    };
-    let booted = rt
-        .block_on(weft::boot_app(&opts, &BootOptions::default()))
-        .unwrap();
-    (rt, booted.runtime)
+    }
 }
 
 /// A criterion `iter_custom` routine: the `<ns>:loop` entry calls `target` with `args`

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use weft::boot_app;
 use weft_core::{Actor, CallContext, Map, Scope, Value};
-use weft_registry::{BootOptions, LoadOptions};
+use weft_registry::BootOptions;
 use weft_runtime::Runtime;
 
 use crate::calls;
@@ -131,23 +131,6 @@ pub fn write_app(dir: &Path, files: &[(String, String)]) {
     }
 }
 
-/// Load options for the app in `dir`.
-pub fn opts(dir: &Path) -> LoadOptions {
-    LoadOptions {
-        root: dir.to_path_buf(),
-        ..LoadOptions::default()
-    }
-}
-
-/// A 2-worker tokio runtime, as the `weft` binary runs.
-pub fn tokio_runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap()
-}
-
 /// Writes the calls app into `dir`.
 pub fn write_calls_app(dir: &Path) {
     write_app(
@@ -176,7 +159,7 @@ impl App {
     /// Boots the app in `dir`; `paced`: build its VMs with pacing.
     pub fn boot(rt: &tokio::runtime::Runtime, dir: &Path, paced: bool) -> App {
         let booted = rt
-            .block_on(boot_app(&opts(dir), &BootOptions::default()))
+            .block_on(boot_app(&calls::load_options(dir), &BootOptions::default()))
             .unwrap();
         App {
             runtime: booted.runtime,
